@@ -1,0 +1,1 @@
+"""Command-line wiring: the sub-commands behind bot.py."""

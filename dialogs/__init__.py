@@ -1,0 +1,1 @@
+"""The conversation: understanding messages, dialog flows and rendering replies. Channel-neutral."""

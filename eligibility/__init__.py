@@ -1,0 +1,1 @@
+"""Household facts and the engine that turns them into entitlements."""

@@ -1,0 +1,1 @@
+"""The policy knowledge base: sources, regions, dated parameters and measures, loaded from YAML."""

@@ -1,0 +1,324 @@
+"""The declarative condition language of the knowledge base (see FORMAT.md).
+
+Conditions are parsed once at load time into small node objects whose `ev` attribute is a
+closure: evaluating a household is then a few function calls per measure, with no `eval` and
+no tree walking. Evaluation is three-valued (True, False, None for unknown); when a result is
+unknown, `missing()` names the facts that would decide it, so a dialog asks only those.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Callable
+
+from eligibility.facts import FactModel, FactSpec
+from policy_kb.yamlio import KBError, LineDict, line_of
+
+# ev(household_facts, member_facts_or_None, params, members_or_None) -> True | False | None
+Evaluator = Callable[[dict, "dict | None", dict, "list | None"], "bool | None"]
+# A missing fact: (member index or None for household facts, fact path).
+Missing = tuple["int | None", str]
+
+MEMBERS_FACT = "household.members"
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+_LEAF_OPS = ("is", "eq", "ne", "in", "not_in", "contains", "contains_any", "known", *_COMPARE)
+_GROUPS = ("all", "any", "not", "any_member", "no_member")
+
+
+class Node:
+    """A parsed condition. `ev` is set by each subclass at construction."""
+
+    ev: Evaluator
+    params: frozenset[str]
+    facts: frozenset[str]
+
+    def missing(self, h: dict, m: dict | None, p: dict, ms: list | None, mi: int | None, out: list) -> None:
+        raise NotImplementedError
+
+
+class Leaf(Node):
+    def __init__(self, paths: tuple[str, ...], op: str, operand: Any, param: str | None) -> None:
+        self.paths = paths
+        self.op = op
+        self.operand = operand
+        self.params = frozenset([param] if param else [])
+        self.facts = frozenset(paths)
+        self.ev = _compile_leaf(paths, op, operand, param)
+
+    def missing(self, h, m, p, ms, mi, out):
+        for path in self.paths:
+            scope, name = path.split(".", 1)
+            source = h if scope == "household" else (m or {})
+            if source.get(name) is None:
+                out.append((None if scope == "household" else mi, path))
+
+
+class All(Node):
+    def __init__(self, children: list[Node]) -> None:
+        self.children = children
+        self.params = frozenset().union(*(c.params for c in children))
+        self.facts = frozenset().union(*(c.facts for c in children))
+        evs = tuple(c.ev for c in children)
+
+        def ev(h, m, p, ms):
+            result: bool | None = True
+            for child in evs:
+                value = child(h, m, p, ms)
+                if value is False:
+                    return False
+                if value is None:
+                    result = None
+            return result
+
+        self.ev = ev
+
+    def missing(self, h, m, p, ms, mi, out):
+        for child in self.children:
+            if child.ev(h, m, p, ms) is None:
+                child.missing(h, m, p, ms, mi, out)
+
+
+class AnyOf(Node):
+    def __init__(self, children: list[Node]) -> None:
+        self.children = children
+        self.params = frozenset().union(*(c.params for c in children))
+        self.facts = frozenset().union(*(c.facts for c in children))
+        evs = tuple(c.ev for c in children)
+
+        def ev(h, m, p, ms):
+            result: bool | None = False
+            for child in evs:
+                value = child(h, m, p, ms)
+                if value is True:
+                    return True
+                if value is None:
+                    result = None
+            return result
+
+        self.ev = ev
+
+    def missing(self, h, m, p, ms, mi, out):
+        for child in self.children:
+            if child.ev(h, m, p, ms) is None:
+                child.missing(h, m, p, ms, mi, out)
+
+
+class Not(Node):
+    def __init__(self, child: Node) -> None:
+        self.child = child
+        self.params = child.params
+        self.facts = child.facts
+        inner = child.ev
+
+        def ev(h, m, p, ms):
+            value = inner(h, m, p, ms)
+            return None if value is None else not value
+
+        self.ev = ev
+
+    def missing(self, h, m, p, ms, mi, out):
+        self.child.missing(h, m, p, ms, mi, out)
+
+
+class AnyMember(Node):
+    """Some member satisfies the child; with `negate`, no member does."""
+
+    def __init__(self, child: Node, negate: bool) -> None:
+        self.child = child
+        self.params = child.params
+        self.facts = child.facts | {MEMBERS_FACT}
+        inner = child.ev
+
+        def ev(h, m, p, ms):
+            if ms is None:
+                return None
+            result: bool | None = False
+            for member in ms:
+                value = inner(h, member, p, ms)
+                if value is True:
+                    result = True
+                    break
+                if value is None:
+                    result = None
+            if negate and result is not None:
+                return not result
+            return result
+
+        self.ev = ev
+
+    def missing(self, h, m, p, ms, mi, out):
+        if ms is None:
+            out.append((None, MEMBERS_FACT))
+            return
+        for index, member in enumerate(ms):
+            if self.child.ev(h, member, p, ms) is None:
+                self.child.missing(h, member, p, ms, index, out)
+
+
+def _getter(paths: tuple[str, ...]) -> Callable[[dict, dict | None], Any]:
+    def one(path: str) -> Callable[[dict, dict | None], Any]:
+        scope, name = path.split(".", 1)
+        if scope == "household":
+            return lambda h, m: h.get(name)
+        return lambda h, m: m.get(name) if m is not None else None
+
+    if len(paths) == 1:
+        return one(paths[0])
+    parts = tuple(one(path) for path in paths)
+
+    def total(h, m):
+        values = [get(h, m) for get in parts]
+        return None if None in values else sum(values)
+
+    return total
+
+
+def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | None) -> Evaluator:
+    get = _getter(paths)
+    if op == "known":
+        return lambda h, m, p, ms: (get(h, m) is not None) == operand
+    if param is not None:
+        compare = _COMPARE[op]
+
+        def ev_param(h, m, p, ms):
+            value = get(h, m)
+            if value is None:
+                return None
+            limit = p.get(param)
+            if limit is None:  # the parameter is not in force on this date
+                return False
+            return compare(value, limit)
+
+        return ev_param
+    test: Callable[[Any], bool]
+    if op in ("is", "eq"):
+        test = lambda v: v == operand  # noqa: E731
+    elif op == "ne":
+        test = lambda v: v != operand  # noqa: E731
+    elif op == "in":
+        allowed = frozenset(operand)
+        test = lambda v: v in allowed  # noqa: E731
+    elif op == "not_in":
+        banned = frozenset(operand)
+        test = lambda v: v not in banned  # noqa: E731
+    elif op == "contains":
+        test = lambda v: operand in v  # noqa: E731
+    else:  # contains_any
+        wanted = frozenset(operand)
+        test = lambda v: not wanted.isdisjoint(v)  # noqa: E731
+
+    def ev(h, m, p, ms):
+        value = get(h, m)
+        return None if value is None else test(value)
+
+    return ev
+
+
+class ConditionParser:
+    """Parses and validates conditions against the fact model; errors name file and line."""
+
+    def __init__(self, facts: FactModel) -> None:
+        self.facts = facts
+
+    def parse(self, raw: Any, file: str, line: int | None, member_context: bool) -> Node:
+        if not isinstance(raw, dict) or len(raw) == 0:
+            raise KBError(file, line_of(raw) or line, f"条件应为映射，如 {{fact: member.age, ge: {{param: ...}}}}，实际是 {raw!r}")
+        here = line_of(raw) or line
+        if "fact" in raw:
+            return self._leaf(raw, file, here, member_context)
+        if len(raw) != 1:
+            raise KBError(file, here, f"条件只能有一个键（{', '.join(_GROUPS)} 或 fact），实际有 {', '.join(map(str, raw))}")
+        (key, body), = raw.items()
+        at = raw.line_of(key) if isinstance(raw, LineDict) else here
+        if key in ("all", "any"):
+            if not isinstance(body, list) or not body:
+                raise KBError(file, at, f"'{key}' 后应为非空的条件列表")
+            children = [self.parse(item, file, line_of(body, i) or at, member_context) for i, item in enumerate(body)]
+            return All(children) if key == "all" else AnyOf(children)
+        if key == "not":
+            return Not(self.parse(body, file, at, member_context))
+        if key in ("any_member", "no_member"):
+            if member_context:
+                raise KBError(file, at, f"'{key}' 只能用于户级条件（target: household），不能嵌套在成员条件中")
+            return AnyMember(self.parse(body, file, at, True), negate=key == "no_member")
+        raise KBError(file, at, f"未知的条件 '{key}'（允许：{', '.join(_GROUPS)} 或 fact）")
+
+    def _fact(self, path: Any, file: str, line: int | None, member_context: bool) -> FactSpec:
+        if not isinstance(path, str):
+            raise KBError(file, line, f"fact 应为事实名（如 member.age），实际是 {path!r}")
+        spec = self.facts.get(path)
+        if spec is None:
+            raise KBError(file, line, f"未知的事实 '{path}'（见 eligibility/facts.yaml）")
+        if spec.scope == "member" and not member_context:
+            raise KBError(file, line, f"成员事实 '{path}' 只能用在 target: member 的措施或 any_member 条件里")
+        return spec
+
+    def _leaf(self, raw: LineDict, file: str, line: int | None, member_context: bool) -> Leaf:
+        ops = [k for k in raw if k != "fact"]
+        if len(ops) != 1 or ops[0] not in _LEAF_OPS:
+            raise KBError(file, line, f"事实条件需要且只能有一个运算符（{', '.join(_LEAF_OPS)}），实际是 {', '.join(map(str, ops)) or '无'}")
+        op = ops[0]
+        operand = raw[op]
+        raw_paths = raw["fact"]
+        paths = tuple(raw_paths) if isinstance(raw_paths, list) else (raw_paths,)
+        specs = [self._fact(p, file, line, member_context) for p in paths]
+        if len(specs) > 1 and (op not in _COMPARE or not all(s.numeric for s in specs)):
+            raise KBError(file, line, "多个事实相加只能用于数字事实的 gt/ge/lt/le 比较")
+        spec = specs[0]
+        param = None
+        if op == "known":
+            if not isinstance(operand, bool):
+                raise KBError(file, line, "known 后应为 true 或 false")
+        elif op in _COMPARE:
+            if not spec.numeric:
+                raise KBError(file, line, f"'{spec.path}' 不是数字，不能用 {op} 比较")
+            if not (isinstance(operand, dict) and set(operand) == {"param"} and isinstance(operand["param"], str)):
+                raise KBError(file, line, f"{op} 后应为 {{param: 参数名}}：政策中的数字都要写成带出处的参数，不能直接写 {operand!r}")
+            param = operand["param"]
+        elif op == "is":
+            if spec.type != "bool" or not isinstance(operand, bool):
+                raise KBError(file, line, f"'is' 只用于是/否事实并且后面是 true/false（{spec.path} 是 {spec.type}）")
+        elif op in ("eq", "ne"):
+            self._check_value(spec, operand, file, line)
+        elif op in ("in", "not_in", "contains_any"):
+            if not isinstance(operand, list) or not operand:
+                raise KBError(file, line, f"'{op}' 后应为非空列表")
+            if op == "contains_any" and spec.type != "set":
+                raise KBError(file, line, f"'contains_any' 只用于多选事实（{spec.path} 是 {spec.type}）")
+            for value in operand:
+                self._check_value(spec, value, file, line, element=op == "contains_any")
+        elif op == "contains":
+            if spec.type != "set":
+                raise KBError(file, line, f"'contains' 只用于多选事实（{spec.path} 是 {spec.type}）")
+            self._check_value(spec, operand, file, line, element=True)
+        return Leaf(paths, op, operand, param)
+
+    @staticmethod
+    def _check_value(spec: FactSpec, value: Any, file: str, line: int | None, element: bool = False) -> None:
+        if spec.type in ("enum", "set"):
+            if value not in spec.values:
+                raise KBError(file, line, f"'{value}' 不是 {spec.path} 的可选值（{'、'.join(spec.values)}）")
+            return
+        if spec.numeric:
+            raise KBError(file, line, f"'{spec.path}' 是数字：请用 gt/ge/lt/le 和 {{param: 参数名}}")
+        if spec.type == "bool":
+            raise KBError(file, line, f"'{spec.path}' 是是/否事实：请用 is: true/false")
+        if not isinstance(value, str):
+            raise KBError(file, line, f"'{spec.path}' 的比较值应为文本")
+
+
+def unique_missing(items: list[Missing]) -> list[Missing]:
+    """Deduplicate while keeping the order in which the conditions mention the facts."""
+    seen: set[Missing] = set()
+    out: list[Missing] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
