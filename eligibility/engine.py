@@ -163,6 +163,22 @@ class Engine:
         self._plans[key] = plan
         return plan
 
+    def amount_plans(self, plan: _Plan, measure_id: str) -> list[_AmountPlan]:
+        """A measure's amount lines in force in a plan (for answering a question about it)."""
+        for mp in plan.household_measures + plan.member_measures:
+            if mp.measure.id == measure_id:
+                return mp.amounts
+        return []
+
+    @staticmethod
+    def amount_result(ap: _AmountPlan) -> AmountResult:
+        parameter = ap.parameter
+        return AmountResult(ap.line.label or parameter.label, parameter.id, ap.value.value or 0.0,
+                            parameter.unit, parameter.period, parameter.kind, ap.value.ref, ap.value.start)
+
+    def measure_warnings(self, measure: Measure, on: dt.date) -> tuple[str, ...]:
+        return self._warnings(measure, self.kb.sources[measure.source.source], on)
+
     @staticmethod
     def _warnings(measure: Measure, source: Source, on: dt.date) -> tuple[str, ...]:
         warnings = []
@@ -213,9 +229,7 @@ class Engine:
                     line.when.missing(h, member, p, ms, index, amount_missing)
                 if not applies:
                     continue
-            parameter = ap.parameter
-            amounts.append(AmountResult(line.label or parameter.label, parameter.id, ap.value.value or 0.0,
-                                        parameter.unit, parameter.period, parameter.kind, ap.value.ref, ap.value.start))
+            amounts.append(self.amount_result(ap))
         why = render_template(mp.measure.why, h, member, label, p, self.kb, plan.region.id)
         entitlements.append(Entitlement(mp.measure, index, label, amounts, why, mp.warnings, unique_missing(amount_missing)))
 

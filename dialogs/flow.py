@@ -1,0 +1,243 @@
+"""Runs dialog flows declared in `dialogs/flows/*.yaml`.
+
+A flow is a list of steps. A *question step* asks `prompt` (or the text a `prompt_from`
+builder makes), reads the answer with numbered `choices`, a `type` (yes_no, int, number,
+text) or a named `parse` validator, stores it in `slot`, then goes to the step `branch` names for
+that value, else the next one. An *action step* runs Python (`action`) that may ask its own
+questions (household facts, a measure's amount facts) until it is done. `skip_if` names a
+predicate. Python lives in `dialogs/actions.py`, registered by name; flows stay data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from dialogs.answers import Reprompt, parse_choice, parse_typed
+from dialogs.messages import Choice, Reply
+from policy_kb import checks
+from policy_kb.yamlio import KBError, load_yaml
+
+FLOWS_DIR = Path(__file__).parent / "flows"
+ANSWER_TYPES = ("yes_no", "int", "number", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    prompt: str = ""
+    prompt_from: str = ""
+    choices: tuple[Choice, ...] = ()
+    values: tuple[Any, ...] = ()
+    type: str = ""
+    parse: str = ""
+    slot: str = ""
+    on: dict[Any, str] = field(default_factory=dict)
+    action: str = ""
+    skip_if: str = ""
+    expect: str = ""  # what a reprompt says is expected
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    id: str
+    title: str
+    steps: tuple[Step, ...]
+
+    def index(self, step_id: str) -> int:
+        for i, step in enumerate(self.steps):
+            if step.id == step_id:
+                return i
+        raise KeyError(step_id)
+
+
+@dataclass(slots=True)
+class Turn:
+    """What running a flow produced for one user message."""
+
+    replies: list[Reply]
+    done: bool
+
+
+class Registry:
+    """Python hooks flows may name: parsers, prompt builders, predicates and actions."""
+
+    def __init__(self) -> None:
+        self.parsers: dict[str, Callable] = {}
+        self.prompts: dict[str, Callable] = {}
+        self.predicates: dict[str, Callable] = {}
+        self.actions: dict[str, Callable] = {}
+
+    def _add(self, table: dict, name: str) -> Callable:
+        def wrap(fn: Callable) -> Callable:
+            table[name] = fn
+            return fn
+
+        return wrap
+
+    def parser(self, name: str) -> Callable:
+        return self._add(self.parsers, name)
+
+    def prompt(self, name: str) -> Callable:
+        return self._add(self.prompts, name)
+
+    def predicate(self, name: str) -> Callable:
+        return self._add(self.predicates, name)
+
+    def action(self, name: str) -> Callable:
+        return self._add(self.actions, name)
+
+
+HOOKS = Registry()
+
+
+@dataclass(slots=True)
+class ActionResult:
+    """An action either asks (`reply`, staying on the step) or is done (`replies`, moving on)."""
+
+    replies: list[Reply]
+    asking: bool = False
+    goto: str | None = None
+    end: bool = False
+
+
+def load_flows(directory: Path = FLOWS_DIR, hooks: Registry = HOOKS) -> dict[str, Flow]:
+    flows: dict[str, Flow] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        flow = _parse_flow(path, hooks)
+        flows[flow.id] = flow
+    return flows
+
+
+def _parse_flow(path: Path, hooks: Registry) -> Flow:
+    f = str(path)
+    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    checks.keys(data, f, path.name, ("id", "title", "steps"))
+    raw_steps = checks.sequence(data["steps"], f, data.line_of("steps"), "steps")
+    steps: list[Step] = []
+    for i, raw in enumerate(raw_steps):
+        raw = checks.mapping(raw, f, raw_steps.line_of(i), "step")
+        what = f"步骤 {raw.get('id')}"
+        checks.keys(raw, f, what, ("id",), ("prompt", "prompt_from", "choices", "type", "parse", "slot", "branch", "action", "skip_if", "expect"))
+        choices: list[Choice] = []
+        values: list[Any] = []
+        for j, item in enumerate(checks.sequence(raw.get("choices") or [], f, raw.line_of("choices"), "choices")):
+            item = checks.mapping(item, f, raw.line_of("choices"), f"{what} 的选项")
+            checks.keys(item, f, f"{what} 的选项", ("label",), ("value",))
+            choices.append(Choice(str(j + 1), str(item["label"])))
+            values.append(item.get("value", item["label"]))
+        for key, table in (("prompt_from", hooks.prompts), ("parse", hooks.parsers), ("action", hooks.actions), ("skip_if", hooks.predicates)):
+            if key in raw and raw[key] not in table:
+                raise KBError(f, raw.line_of(key), f"{what} 的 {key} '{raw[key]}' 没有对应的 Python 实现")
+        if "type" in raw and raw["type"] not in ANSWER_TYPES:
+            raise KBError(f, raw.line_of("type"), f"{what} 的 type 应为 {', '.join(ANSWER_TYPES)}")
+        if "action" not in raw and not ("prompt" in raw or "prompt_from" in raw):
+            raise KBError(f, raw.line, f"{what} 既没有 prompt 也没有 action")
+        steps.append(Step(
+            id=str(raw["id"]), prompt=str(raw.get("prompt", "")), prompt_from=str(raw.get("prompt_from", "")),
+            choices=tuple(choices), values=tuple(values), type=str(raw.get("type", "")), parse=str(raw.get("parse", "")),
+            slot=str(raw.get("slot", "")), on=dict(raw.get("branch") or {}), action=str(raw.get("action", "")),
+            skip_if=str(raw.get("skip_if", "")), expect=str(raw.get("expect", "")),
+        ))
+    ids = [s.id for s in steps]
+    for step in steps:
+        for target in step.on.values():
+            if target not in ids:
+                raise KBError(f, None, f"步骤 {step.id} 的 branch 指向不存在的步骤 '{target}'")
+    return Flow(id=str(data["id"]), title=str(data["title"]), steps=tuple(steps))
+
+
+class FlowRunner:
+    """Advances one user's flow state (a JSON-able dict) by one message."""
+
+    def __init__(self, flows: dict[str, Flow], hooks: Registry = HOOKS) -> None:
+        self.flows = flows
+        self.hooks = hooks
+
+    def start(self, flow_id: str, state: dict, ctx: Any, slots: dict | None = None) -> Turn:
+        state.clear()
+        state.update({"flow": flow_id, "step": self.flows[flow_id].steps[0].id, "slots": slots or {}, "sub": {}, "retries": 0})
+        return self._enter(state, ctx, [])
+
+    def answer(self, state: dict, text: str, ctx: Any) -> Turn:
+        flow = self.flows[state["flow"]]
+        step = flow.steps[flow.index(state["step"])]
+        if step.action:
+            result = self.hooks.actions[step.action](ctx, state, text)
+            return self._after_action(state, ctx, step, result, [])
+        try:
+            value = self._read(step, text, ctx)
+        except Reprompt as exc:
+            state["retries"] = state.get("retries", 0) + 1
+            return Turn([self._reprompt(step, state, ctx, str(exc))], done=False)
+        state["retries"] = 0
+        if step.slot:
+            state["slots"][step.slot] = value
+        return self._advance(state, ctx, step, value, [])
+
+    def prompt(self, state: dict, ctx: Any) -> Reply:
+        """The current question again (after 返回 or a timeout notice)."""
+        flow = self.flows[state["flow"]]
+        step = flow.steps[flow.index(state["step"])]
+        if step.action:
+            result = self.hooks.actions[step.action](ctx, state, None)
+            return result.replies[-1] if result.replies else Reply("")
+        return self._question(step, state, ctx)
+
+    # -- internals -----------------------------------------------------------------------
+    def _read(self, step: Step, text: str, ctx: Any) -> Any:
+        if step.choices:
+            return step.values[parse_choice(text, step.choices, yes_no=step.type == "yes_no")]
+        if step.parse:
+            return self.hooks.parsers[step.parse](ctx, text)
+        return parse_typed(step.type or "text", text)
+
+    def _reprompt(self, step: Step, state: dict, ctx: Any, why: str) -> Reply:
+        question = self._question(step, state, ctx)
+        lead = why or (f"没看明白，请{step.expect}。" if step.expect else "没看明白您的回答。")
+        text = f"{lead}\n{question.text}"
+        if state.get("retries", 0) >= 3:
+            text += "\n如果不好回答，可以回复“菜单”看看我能做什么，或回复“取消”结束。"
+        return Reply(text, question.choices)
+
+    def _question(self, step: Step, state: dict, ctx: Any) -> Reply:
+        text = self.hooks.prompts[step.prompt_from](ctx, state) if step.prompt_from else step.prompt
+        return Reply(text, list(step.choices))
+
+    def _advance(self, state: dict, ctx: Any, step: Step, value: Any, replies: list[Reply]) -> Turn:
+        flow = self.flows[state["flow"]]
+        target = step.on.get(value)
+        if target is None and isinstance(value, bool):
+            target = step.on.get(str(value).lower())
+        if target is not None:
+            state["step"] = target
+        else:
+            position = flow.index(step.id) + 1
+            if position >= len(flow.steps):
+                return Turn(replies, done=True)
+            state["step"] = flow.steps[position].id
+        state["sub"] = {}
+        return self._enter(state, ctx, replies)
+
+    def _enter(self, state: dict, ctx: Any, replies: list[Reply]) -> Turn:
+        flow = self.flows[state["flow"]]
+        step = flow.steps[flow.index(state["step"])]
+        if step.skip_if and self.hooks.predicates[step.skip_if](ctx, state):
+            return self._advance(state, ctx, step, None, replies)
+        if step.action:
+            result = self.hooks.actions[step.action](ctx, state, None)
+            return self._after_action(state, ctx, step, result, replies)
+        return Turn(replies + [self._question(step, state, ctx)], done=False)
+
+    def _after_action(self, state: dict, ctx: Any, step: Step, result: ActionResult, replies: list[Reply]) -> Turn:
+        replies = replies + result.replies
+        if result.end:
+            return Turn(replies, done=True)
+        if result.asking:
+            return Turn(replies, done=False)
+        if result.goto:
+            state["step"] = result.goto
+            state["sub"] = {}
+            return self._enter(state, ctx, replies)
+        return self._advance(state, ctx, step, None, replies)

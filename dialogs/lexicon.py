@@ -1,0 +1,128 @@
+"""Turning how villagers type into the words the knowledge base uses.
+
+Three layers, each cheap and each data-driven:
+1. synonyms (`lexicon/synonyms.yaml`): colloquial and dialect words -> canonical words;
+2. pinyin repair: a pinyin-IME typo of a policy term (低包, 危防, 与露) -> the term, only when
+   the typed word sounds like the term, shares a character with it, and is not itself a term;
+3. the canonical text is what matching and entity extraction read; the user's text is kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pypinyin import Style, lazy_pinyin
+
+from policy_kb import checks
+from policy_kb.yamlio import KBError, load_yaml
+
+LEXICON_FILE = Path(__file__).parent / "lexicon" / "synonyms.yaml"
+
+# Southern accents and IME habits: flat/retroflex, n/l and front/back nasals sound alike.
+_FUZZY_PINYIN = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ang", "an"), ("eng", "en"), ("ing", "in"), ("l", "n"))
+
+
+def fuzzy_pinyin(syllable: str) -> str:
+    for a, b in _FUZZY_PINYIN:
+        syllable = syllable.replace(a, b)
+    return syllable
+
+
+@dataclass(slots=True)
+class Lexicon:
+    synonyms: dict[str, str]  # variant -> canonical
+    terms: set[str]  # policy terms that pinyin repair may restore
+    homophone_examples: dict[str, str]
+    _pattern: re.Pattern | None = None
+    _sound_index: dict[tuple[str, ...], list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        variants = sorted(self.synonyms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, variants))) if variants else None
+        index: dict[tuple[str, ...], list[str]] = {}
+        for term in self.terms:
+            if 2 <= len(term) <= 5:
+                index.setdefault(_sound(term), []).append(term)
+        self._sound_index = index
+
+    def canonical(self, text: str) -> str:
+        """Normalise width and case, repair pinyin typos, then map synonyms to canonical words."""
+        text = normalize_width(text)
+        text = self.repair(text)
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self.synonyms[m.group(0)], text)
+
+    def repair(self, text: str) -> str:
+        """Replace windows that sound like a policy term but are spelled differently."""
+        if not text or not self._sound_index:
+            return text
+        sounds = [fuzzy_pinyin(s) if s else "" for s in _per_char_pinyin(text)]
+        out = list(text)
+        i = 0
+        while i < len(text):
+            replaced = False
+            for size in (4, 3, 2):
+                window = text[i:i + size]
+                if len(window) < size or not all(sounds[i:i + size]):
+                    continue
+                for term in self._sound_index.get(tuple(sounds[i:i + size]), ()):
+                    if term != window and window not in self.terms and any(a == b for a, b in zip(term, window, strict=True)):
+                        out[i:i + size] = list(term)
+                        i += size
+                        replaced = True
+                        break
+                if replaced:
+                    break
+            if not replaced:
+                i += 1
+        return "".join(out)
+
+
+def _is_hanzi(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+def _per_char_pinyin(text: str) -> list[str]:
+    """One pinyin per character ("" for anything that is not a Chinese character)."""
+    return [_char_pinyin(char) for char in text]
+
+
+@lru_cache(maxsize=8192)
+def _char_pinyin(char: str) -> str:
+    return lazy_pinyin(char, style=Style.NORMAL)[0] if _is_hanzi(char) else ""
+
+
+@lru_cache(maxsize=4096)
+def _sound(term: str) -> tuple[str, ...]:
+    return tuple(fuzzy_pinyin(s) for s in lazy_pinyin(term, style=Style.NORMAL))
+
+
+def normalize_width(text: str) -> str:
+    """Full-width digits/letters to half-width, collapse spaces, lower-case Latin letters."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def load_lexicon(path: Path | None = None, extra_terms: set[str] | None = None) -> Lexicon:
+    """Read synonyms.yaml; every variant must map to exactly one canonical word."""
+    path = path or LEXICON_FILE
+    f = str(path)
+    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    checks.keys(data, f, path.name, ("synonyms",), ("homophones",))
+    table = checks.mapping(data["synonyms"], f, data.line_of("synonyms"), "synonyms")
+    synonyms: dict[str, str] = {}
+    for canonical, raw in table.items():
+        variants = checks.text_list(table, canonical, f, f"同义词 {canonical}")
+        for variant in variants:
+            if variant in synonyms and synonyms[variant] != canonical:
+                raise KBError(f, table.line_of(canonical), f"'{variant}' 同时是 {synonyms[variant]} 和 {canonical} 的同义词")
+            if variant != canonical:
+                synonyms[variant] = str(canonical)
+    homophones = data.get("homophones") or {}
+    terms = set(map(str, table)) | (extra_terms or set())
+    return Lexicon(synonyms=synonyms, terms=terms, homophone_examples=dict(homophones))
