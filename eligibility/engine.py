@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from eligibility.household import Household
-from policy_kb.conditions import Evaluator, Missing, unique_missing
+from policy_kb.conditions import All, Evaluator, Missing, Node, unique_missing
 from policy_kb.model import PERIODS, AmountLine, KnowledgeBase, Measure, Parameter, ParamValue, Ref, Region, Source
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -64,11 +64,20 @@ class AmountResult:
 class Entitlement:
     measure: Measure
     member: int | None
-    member_label: str
+    household: Household
     amounts: list[AmountResult]
-    why: str
+    render_why: Callable[[], str]
     warnings: tuple[str, ...]
     amount_missing: list[Missing] = field(default_factory=list)
+
+    @property
+    def member_label(self) -> str:
+        return self.household.member_label(self.member) if self.member is not None else ""
+
+    @property
+    def why(self) -> str:
+        """Rendered on demand: most results are counted or filtered, few are shown."""
+        return self.render_why()
 
     @property
     def per_year(self) -> float | None:
@@ -80,8 +89,17 @@ class Entitlement:
 class Undecided:
     measure: Measure
     member: int | None
-    member_label: str
-    missing: list[Missing]
+    household: Household
+    find_missing: Callable[[], list[Missing]]
+
+    @property
+    def member_label(self) -> str:
+        return self.household.member_label(self.member) if self.member is not None else ""
+
+    @property
+    def missing(self) -> list[Missing]:
+        """The facts that would decide this measure, worked out only when someone asks."""
+        return self.find_missing()
 
 
 @dataclass(slots=True)
@@ -118,6 +136,7 @@ class _MeasurePlan:
     ev: Evaluator
     amounts: list[_AmountPlan]
     warnings: tuple[str, ...]
+    household_ev: Evaluator | None = None  # for member measures: the part that tests household facts only
 
 
 @dataclass(slots=True)
@@ -156,7 +175,11 @@ class Engine:
                 if value is not None and value.value is not None:
                     amounts.append(_AmountPlan(line, parameter, value))
             planned = _MeasurePlan(measure, measure.when.ev, amounts, self._warnings(measure, source, on))
-            (member_measures if measure.target == "member" else household_measures).append(planned)
+            if measure.target == "member":
+                planned.household_ev, planned.ev = split_household_part(measure.when)
+                member_measures.append(planned)
+            else:
+                household_measures.append(planned)
         plan = _Plan(view.region, on, params, household_measures, member_measures)
         if len(self._plans) > 64:
             self._plans.clear()
@@ -200,11 +223,16 @@ class Engine:
                 self._record(mp, outcome, household, None, None, plan, entitlements, undecided)
         for mp in plan.member_measures:
             if ms is None:
-                undecided.append(Undecided(mp.measure, None, "", [(None, "household.members")]))
+                undecided.append(Undecided(mp.measure, None, household, lambda: [(None, "household.members")]))
+                continue
+            shared = mp.household_ev(h, None, p, ms) if mp.household_ev else True
+            if shared is False:
                 continue
             ev = mp.ev
             for index, member in enumerate(ms):
                 outcome = ev(h, member, p, ms)
+                if outcome is True and shared is None:
+                    outcome = None
                 if outcome is not False:
                     self._record(mp, outcome, household, index, member, plan, entitlements, undecided)
         entitlements.sort(key=lambda e: (not e.measure.mandatory, e.member if e.member is not None else -1))
@@ -213,11 +241,13 @@ class Engine:
     def _record(self, mp: _MeasurePlan, outcome: bool | None, household: Household, index: int | None,
                 member: dict | None, plan: _Plan, entitlements: list, undecided: list) -> None:
         h, ms, p = household.facts, household.members, plan.params
-        label = household.member_label(index) if index is not None else ""
         if outcome is None:
-            missing: list[Missing] = []
-            mp.measure.when.missing(h, member, p, ms, index, missing)
-            undecided.append(Undecided(mp.measure, index, label, unique_missing(missing)))
+            def find_missing() -> list[Missing]:
+                missing: list[Missing] = []
+                mp.measure.when.missing(h, member, p, ms, index, missing)
+                return unique_missing(missing)
+
+            undecided.append(Undecided(mp.measure, index, household, find_missing))
             return
         amounts: list[AmountResult] = []
         amount_missing: list[Missing] = []
@@ -230,8 +260,22 @@ class Engine:
                 if not applies:
                     continue
             amounts.append(self.amount_result(ap))
-        why = render_template(mp.measure.why, h, member, label, p, self.kb, plan.region.id)
-        entitlements.append(Entitlement(mp.measure, index, label, amounts, why, mp.warnings, unique_missing(amount_missing)))
+        kb, region, template = self.kb, plan.region.id, mp.measure.why
+        entitlements.append(Entitlement(mp.measure, index, household, amounts,
+                                        lambda: render_template(template, h, member, household.member_label(index) if index is not None else "", p, kb, region),
+                                        mp.warnings, unique_missing(amount_missing) if amount_missing else amount_missing))
+
+
+def split_household_part(when: Node) -> tuple[Evaluator | None, Evaluator]:
+    """Split a member condition `all: [...]` into the parts that test household facts only
+    (evaluated once per household) and the rest (evaluated per member)."""
+    if not isinstance(when, All):
+        return None, when.ev
+    shared = [c for c in when.children if all(f.startswith("household.") for f in c.facts)]
+    if not shared:
+        return None, when.ev
+    rest = [c for c in when.children if c not in shared]
+    return All(shared).ev, (All(rest).ev if rest else (lambda h, m, p, ms: True))
 
 
 def render_template(template: str, h: dict, member: dict | None, label: str, params: dict,

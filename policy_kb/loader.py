@@ -12,7 +12,7 @@ from typing import Any
 
 from eligibility.facts import FactModel, fact_model
 from policy_kb import checks
-from policy_kb.conditions import ConditionParser, Node
+from policy_kb.conditions import ConditionParser, Node, param_line
 from policy_kb.model import (
     CATEGORIES,
     KINDS,
@@ -27,10 +27,11 @@ from policy_kb.model import (
     RegionView,
     Source,
 )
-from policy_kb.yamlio import KBError, LineDict, line_of, load_yaml
+from policy_kb.yamlio import KBError, LineDict, ParseCache, line_of
 
 PACKAGE_DIR = Path(__file__).parent
 DATA_DIR = PACKAGE_DIR / "data"
+CACHE_FILE = PACKAGE_DIR.parent / ".cache" / "kb-yaml.pickle"
 SOURCES_DIR = PACKAGE_DIR / "sources"
 
 _WHITESPACE = re.compile(r"\s+")
@@ -48,13 +49,15 @@ def squeeze(text: str) -> str:
 
 
 class _Loader:
-    def __init__(self, data_dir: Path, sources_dir: Path, facts: FactModel) -> None:
+    def __init__(self, data_dir: Path, sources_dir: Path, facts: FactModel, cache: ParseCache) -> None:
+        self.cache = cache
         self.data_dir = data_dir
         self.sources_dir = sources_dir
         self.facts = facts
         self.conditions = ConditionParser(facts)
         self.sources: dict[str, Source] = {}
         self.texts: dict[str, str] = {}
+        self.source_lines: dict[str, int] = {}
         self.regions: dict[str, Region] = {}
         self.default_region = "base"
 
@@ -62,7 +65,7 @@ class _Loader:
     def load_sources(self) -> None:
         path = self.data_dir / "sources.yaml"
         f = str(path)
-        data = checks.mapping(load_yaml(path), f, 1, "sources.yaml")
+        data = checks.mapping(self.cache.load(path), f, 1, "sources.yaml")
         checks.keys(data, f, "sources.yaml", ("sources",))
         entries = checks.mapping(data["sources"], f, data.line_of("sources"), "sources")
         for sid, raw in entries.items():
@@ -87,6 +90,7 @@ class _Loader:
             if source.valid_from and source.valid_to and source.valid_from > source.valid_to:
                 raise KBError(f, raw.line_of("valid_to"), f"{what} 的有效期结束日期早于开始日期")
             self.sources[sid] = source
+            self.source_lines[sid] = raw.line_of("region")
             self.texts[sid] = squeeze(text_path.read_text(encoding="utf-8"))
             if source.validity_quote:
                 self.check_quote(sid, source.validity_quote, f, raw.line_of("validity_quote"))
@@ -94,7 +98,7 @@ class _Loader:
     def load_regions(self) -> None:
         path = self.data_dir / "regions.yaml"
         f = str(path)
-        data = checks.mapping(load_yaml(path), f, 1, "regions.yaml")
+        data = checks.mapping(self.cache.load(path), f, 1, "regions.yaml")
         checks.keys(data, f, "regions.yaml", ("default", "regions"))
         entries = checks.mapping(data["regions"], f, data.line_of("regions"), "regions")
         for rid, raw in entries.items():
@@ -120,7 +124,7 @@ class _Loader:
         self.default_region = default
         for sid, source in self.sources.items():
             if source.region not in self.regions:
-                raise KBError(self.data_dir / "sources.yaml", None, f"文件来源 {sid} 的地区 '{source.region}' 不存在")
+                raise KBError(self.data_dir / "sources.yaml", self.source_lines[sid], f"文件来源 {sid} 的地区 '{source.region}' 不在 regions.yaml 中")
 
     # -- references ----------------------------------------------------------------------
     def check_quote(self, sid: str, quote: str, f: str, line: int | None) -> None:
@@ -179,7 +183,9 @@ class _Loader:
                 ref = self.ref(entry["ref"], f, entry.line_of("ref"), f"{what} 在 {start} 的出处", region)
             values.append(ParamValue(start=start, value=value, ref=ref))
         if template is not None:
-            return Parameter(pid, template.label, template.unit, template.period, template.kind, values, region, f, line or 0)
+            # An override takes effect from its first date; before that the base values still hold.
+            earlier = [v for v in template.values if v.start < values[0].start]
+            return Parameter(pid, template.label, template.unit, template.period, template.kind, earlier + values, region, f, line or 0)
         return Parameter(
             id=pid,
             label=checks.text(raw, "label", f, what) or pid,
@@ -194,7 +200,7 @@ class _Loader:
 
     def parameter_file(self, path: Path, region: str, into: dict[str, Parameter], base: dict[str, Parameter]) -> None:
         f = str(path)
-        data = load_yaml(path)
+        data = self.cache.load(path)
         if data is None:
             return
         data = checks.mapping(data, f, 1, path.name)
@@ -230,7 +236,8 @@ class _Loader:
                 item = checks.mapping(item, f, at, f"{what} 的第 {i + 1} 个金额")
                 checks.keys(item, f, f"{what} 的第 {i + 1} 个金额", ("parameter",), ("when", "label"))
                 cond = self.condition(item["when"], f, item.line_of("when"), member) if "when" in item else None
-                amounts.append(AmountLine(parameter=str(item["parameter"]), when=cond, label=checks.text(item, "label", f, what, "") or ""))
+                amounts.append(AmountLine(parameter=str(item["parameter"]), when=cond, label=checks.text(item, "label", f, what, "") or "",
+                                          line=item.line_of("parameter")))
         why = checks.text(raw, "why", f, what) or ""
         self.check_template(why, f, raw.line_of("why"), what)
         measure = Measure(
@@ -271,25 +278,26 @@ class _Loader:
 
     def measure_file(self, path: Path, region: str) -> list[Measure]:
         f = str(path)
-        data = checks.mapping(load_yaml(path), f, 1, path.name)
+        data = checks.mapping(self.cache.load(path), f, 1, path.name)
         checks.keys(data, f, path.name, ("measures",))
         seq = checks.sequence(data["measures"], f, data.line_of("measures"), "measures")
         return [self.measure(item, f, line_of(seq, i), region) for i, item in enumerate(seq)]
 
     # -- assembling regions --------------------------------------------------------------
     def check_measure_params(self, measure: Measure, params: dict[str, Parameter], region: str) -> None:
-        names = set(measure.when.params)
-        for line in measure.amounts:
-            names.add(line.parameter)
-            if line.when is not None:
-                names |= line.when.params
-        names |= {n[6:] for n in PLACEHOLDER.findall(measure.why) if n.startswith("param:")}
-        for name in sorted(names):
+        """Every parameter a measure names exists in the region; errors point at the referring line."""
+        refs: list[tuple[str, int | None]] = [(p, param_line(measure.when, p)) for p in sorted(measure.when.params)]
+        for amount in measure.amounts:
+            refs.append((amount.parameter, amount.line))
+            if amount.when is not None:
+                refs += [(p, param_line(amount.when, p)) for p in sorted(amount.when.params)]
+        refs += [(n[6:], None) for n in PLACEHOLDER.findall(measure.why) if n.startswith("param:")]
+        for name, line in refs:
             if name not in params:
-                raise KBError(measure.file, measure.line, f"措施 {measure.id} 引用了不存在的参数 '{name}'（地区 {region}）")
-        for line in measure.amounts:
-            if params[line.parameter].kind == "limit":
-                raise KBError(measure.file, measure.line, f"措施 {measure.id} 的金额用了 kind: limit 的参数 '{line.parameter}'（limit 只用于条件）")
+                raise KBError(measure.file, line or measure.line, f"措施 {measure.id} 引用了不存在的参数 '{name}'（地区 {region}）")
+        for amount in measure.amounts:
+            if params[amount.parameter].kind == "limit":
+                raise KBError(measure.file, amount.line or measure.line, f"措施 {measure.id} 的金额用了 kind: limit 的参数 '{amount.parameter}'（limit 只用于条件）")
 
     def load(self) -> KnowledgeBase:
         self.load_sources()
@@ -305,6 +313,9 @@ class _Loader:
                 base_measures.append(measure)
         if not base_measures:
             raise KBError(self.data_dir / "measures", None, "没有任何基础措施")
+        for path in sorted((self.data_dir / "regions").glob("*.yaml")):
+            if path.stem not in self.regions or path.stem == "base":
+                raise KBError(path, None, f"地区文件 {path.name} 没有对应的地区（请在 regions.yaml 中添加 '{path.stem}'）")
         views = {"base": self.view(self.regions["base"], base_params, base_measures)}
         for rid, region in self.regions.items():
             if rid == "base":
@@ -329,7 +340,7 @@ class _Loader:
         if not path.is_file():
             return self.view(region, base_params, base_measures)
         f = str(path)
-        data = checks.mapping(load_yaml(path), f, 1, path.name)
+        data = checks.mapping(self.cache.load(path), f, 1, path.name)
         checks.keys(data, f, path.name, ("region",), ("parameters", "measures", "drop"))
         if data["region"] != region.id:
             raise KBError(f, data.line_of("region"), f"文件名是 {region.id}，但 region 写的是 '{data['region']}'")
@@ -365,8 +376,11 @@ class _Loader:
 
 def load_kb(data_dir: Path | str | None = None, sources_dir: Path | str | None = None, facts: FactModel | None = None) -> KnowledgeBase:
     """Load and validate the whole knowledge base. Raises KBError on the first mistake."""
-    loader = _Loader(Path(data_dir) if data_dir else DATA_DIR, Path(sources_dir) if sources_dir else SOURCES_DIR, facts or fact_model())
-    return loader.load()
+    cache = ParseCache(CACHE_FILE if data_dir is None else None)
+    loader = _Loader(Path(data_dir) if data_dir else DATA_DIR, Path(sources_dir) if sources_dir else SOURCES_DIR, facts or fact_model(), cache)
+    kb = loader.load()
+    cache.save()
+    return kb
 
 
 _CACHE: dict[tuple[str, str], KnowledgeBase] = {}

@@ -97,6 +97,7 @@ class AmountLine:
     parameter: str
     when: Node | None = None
     label: str = ""
+    line: int = 0
 
 
 @dataclass(slots=True)

@@ -6,6 +6,8 @@ PyYAML's C loader is used when present (it is several times faster); mappings ar
 
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +117,53 @@ def line_of(container: Any, key: Any = None) -> int | None:
     if isinstance(container, LineList):
         return container.line_of(key) if isinstance(key, int) else container.line
     return None
+
+
+class ParseCache:
+    """Parsed YAML trees keyed by file path, size and modification time, kept in one pickle.
+
+    Parsing is most of the knowledge base's load time; validation still runs on every load,
+    so a stale or damaged cache can cost time but never correctness.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        """With `path` None nothing is cached (knowledge bases outside the project, e.g. in tests)."""
+        self.path = path
+        self.entries: dict[str, tuple[int, int, Any]] = {}
+        self.dirty = False
+        if path is None:
+            return
+        try:
+            with path.open("rb") as f:
+                self.entries = pickle.load(f)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
+            self.entries = {}
+
+    def load(self, path: Path) -> Any:
+        if self.path is None:
+            return load_yaml(path)
+        try:
+            stat = path.stat()
+        except OSError:
+            return load_yaml(path)  # reports the missing file with its name
+        key = str(path.resolve())
+        found = self.entries.get(key)
+        if found and found[0] == stat.st_mtime_ns and found[1] == stat.st_size:
+            return found[2]
+        data = load_yaml(path)
+        self.entries[key] = (stat.st_mtime_ns, stat.st_size, data)
+        self.dirty = True
+        return data
+
+    def save(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with partial.open("wb") as f:
+                pickle.dump(self.entries, f, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.path)
+            self.dirty = False
+        except OSError:
+            pass  # a read-only checkout still loads, only slower
