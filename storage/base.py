@@ -1,0 +1,137 @@
+"""The storage interface every back end implements. The core and adapters use only this.
+
+Each method is one transaction. JSON values are plain dicts/lists (stored as JSON text).
+Times are Unix seconds (float).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from .records import Application, ApplicationEvent, Invite, Reminder, User
+
+
+class Store(Protocol):
+    url: str
+
+    # -- conversation sessions, per (channel, user) ------------------------------------
+    def load_session(self, channel: str, user: str) -> dict[str, Any] | None: ...
+
+    def save_session(self, channel: str, user: str, state: dict[str, Any]) -> None: ...
+
+    def delete_session(self, channel: str, user: str) -> None: ...
+
+    # -- message de-duplication (WeChat retries), shared across processes ---------------
+    def claim_message(self, key: str) -> bool:
+        """True for the first caller with this key; later callers get False."""
+        ...
+
+    def save_reply(self, key: str, replies: list[Any]) -> None: ...
+
+    def get_reply(self, key: str) -> list[Any] | None: ...
+
+    # -- small shared values with expiry (e.g. the WeChat access token) ----------------
+    def kv_get(self, key: str) -> str | None: ...
+
+    def kv_set(self, key: str, value: str, ttl_seconds: float | None = None) -> None: ...
+
+    def kv_lock(self, key: str, ttl_seconds: float) -> bool:
+        """A lease: True for exactly one caller (across processes) until it expires or kv_unlock."""
+        ...
+
+    def kv_unlock(self, key: str) -> None:
+        """Releases the lease if this store holds it."""
+        ...
+
+    # -- users and roles ---------------------------------------------------------------
+    def get_user(self, channel: str, user: str) -> User | None: ...
+
+    def set_role(
+        self, channel: str, user: str, role: str, *, region: str | None = None, villages: Iterable[str] = (), display_name: str | None = None
+    ) -> User: ...
+
+    def list_users(self, *, role: str | None = None, region: str | None = None) -> list[User]: ...
+
+    def revoke_role(self, channel: str, user: str) -> bool: ...
+
+    def create_invite(self, role: str, villages: Iterable[str], region: str | None, code: str, expires_at: float | None = None) -> Invite | None:
+        """None if the code is already taken."""
+        ...
+
+    def redeem_invite(self, code: str, channel: str, user: str) -> Invite | None:
+        """Works once per code, even with concurrent redeemers; grants the invite's role to the user."""
+        ...
+
+    # -- consent and personal data -----------------------------------------------------
+    def set_consent(self, channel: str, user: str, granted: bool) -> None: ...
+
+    def get_consent(self, channel: str, user: str) -> bool | None: ...
+
+    def save_profile(self, channel: str, user: str, profile: dict[str, Any]) -> None: ...
+
+    def load_profile(self, channel: str, user: str) -> dict[str, Any] | None: ...
+
+    def delete_personal_data(self, channel: str, user: str) -> int:
+        """Deletes session, profile, consent, reminders; blanks name/phone/id_number in the user's applications."""
+        ...
+
+    # -- applications (申请纳入监测) ------------------------------------------------------
+    def submit_application(
+        self,
+        idem_key: str,
+        data: dict[str, Any],
+        *,
+        channel: str,
+        user: str,
+        village: str | None = None,
+        region: str | None = None,
+        filled_by: tuple[str, str] | None = None,
+        state: str = "submitted",
+        deadline: float | None = None,
+    ) -> tuple[Application, bool]:
+        """(application, created); a repeated idem_key returns the stored application and False."""
+        ...
+
+    def get_application(self, number: str) -> Application | None: ...
+
+    def list_applications(
+        self, *, user: tuple[str, str] | None = None, villages: Iterable[str] | None = None, states: Iterable[str] | None = None
+    ) -> list[Application]: ...
+
+    def transition(
+        self, number: str, from_state: str, to_state: str, actor: str, note: str = "", deadline: float | None = None
+    ) -> Application | None:
+        """Compare-and-set on the state, plus an audit event; None if the state was no longer from_state."""
+        ...
+
+    def update_application_data(self, number: str, version: int, data: dict[str, Any], actor: str, note: str = "") -> Application | None:
+        """Optimistic locking: None if the application changed since `version`."""
+        ...
+
+    def events(self, number: str) -> list[ApplicationEvent]: ...
+
+    # -- reminders ---------------------------------------------------------------------
+    def upsert_subscription(self, channel: str, user: str, topics: Iterable[str]) -> None: ...
+
+    def get_subscription(self, channel: str, user: str) -> list[str] | None: ...
+
+    def delete_subscription(self, channel: str, user: str) -> None: ...
+
+    def schedule_reminder(
+        self, channel: str, user: str, kind: str, payload: dict[str, Any], due_at: float, dedupe_key: str | None = None
+    ) -> int | None:
+        """The new reminder's id; None if dedupe_key was already queued."""
+        ...
+
+    def claim_due(self, now: float, limit: int, worker: str, lease_seconds: float = 300.0) -> list[Reminder]:
+        """Marks due reminders 'sending' for this worker; each goes to one worker (again only after its lease runs out)."""
+        ...
+
+    def mark_sent(self, id: int) -> bool: ...
+
+    def mark_failed(self, id: int, retry_at: float | None) -> bool:
+        """Requeue at retry_at, or give up ('failed') if None."""
+        ...
+
+    def close(self) -> None: ...

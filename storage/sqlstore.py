@@ -1,0 +1,546 @@
+"""The Store methods, written once in dialect-neutral SQL (see sql.py) for both back ends.
+
+A back end only says how to get a connection, how to begin a transaction, whether a connection
+broke, and how to keep two processes from migrating at once. Every public method is one
+transaction; atomicity across processes comes from single statements that check and change a row
+together (INSERT ... ON CONFLICT, UPDATE ... WHERE state = ?), never from read-then-write in Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, closing
+from datetime import datetime, timedelta, timezone
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from .records import PERSONAL_FIELDS, ROLES, Application, ApplicationEvent, Invite, Reminder, User
+from .sql import Dialect, Tx, Where, migrations, upsert_sql
+
+MESSAGE_TTL = 24 * 3600.0  # a WeChat message id is forgotten after a day
+CLEANUP_EVERY = 60.0  # expired rows are deleted at most this often (seconds), by one process
+DEFAULT_LEASE = 300.0  # a claimed reminder goes back to the queue if not marked within this
+NUMBER_TZ = timezone(timedelta(hours=8))  # application numbers carry the Beijing-time year
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _transaction(write: bool) -> Callable[[Callable[Concatenate[Any, Tx, P], T]], Callable[Concatenate[Any, P], T]]:
+    """Makes `method(self, tx, ...)` callable as `method(self, ...)`, running it in one transaction."""
+
+    def decorate(method: Callable[Concatenate[Any, Tx, P], T]) -> Callable[Concatenate[Any, P], T]:
+        @functools.wraps(method)
+        def run(self: SqlStore, *args: P.args, **kwargs: P.kwargs) -> T:
+            return self._transact(lambda tx: method(self, tx, *args, **kwargs), write)
+
+        signature = inspect.signature(method)  # so help() shows the signature callers use
+        self_param, _tx, *rest = signature.parameters.values()
+        run.__signature__ = signature.replace(parameters=[self_param, *rest])  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+reads = _transaction(write=False)
+writes = _transaction(write=True)
+
+
+class SqlStore(ABC):
+    dialect: Dialect
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.clock: Callable[[], float] = time.time  # tests move time by replacing this
+        self._owner = uuid.uuid4().hex  # whose leases (kv_lock) are whose
+        self._cleaned_at = float("-inf")
+
+    # -- what a back end provides ------------------------------------------------------
+    @abstractmethod
+    def _connection(self) -> AbstractContextManager[Any]:
+        """A connection for one transaction, used by no one else meanwhile."""
+
+    @abstractmethod
+    def _begin(self, conn: Any, write: bool) -> None: ...
+
+    def _is_broken(self, conn: Any) -> bool:
+        """True if the connection was lost, so the transaction can be run again on a new one."""
+        return False
+
+    @abstractmethod
+    def _lock_schema(self, tx: Tx) -> None:
+        """Called first in migrate()'s transaction: must keep other processes out until it ends."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _transact(self, work: Callable[[Tx], T], write: bool) -> T:
+        """Runs `work` in one transaction; if the connection broke before COMMIT, once more on a new one."""
+        for last_try in (False, True):
+            with self._connection() as conn:
+                try:
+                    self._begin(conn, write)
+                    with closing(conn.cursor()) as cursor:
+                        result = work(Tx(cursor, self.dialect))
+                except BaseException:
+                    if not self._is_broken(conn):
+                        conn.rollback()
+                        raise
+                    if last_try:
+                        raise
+                    continue  # nothing was committed, so running it again is safe
+                conn.commit()
+                return result
+        raise AssertionError("unreachable")
+
+    # -- schema ------------------------------------------------------------------------
+    @writes
+    def migrate(self, tx: Tx) -> list[int]:
+        """Applies the migrations this database lacks, all in one transaction; returns their versions."""
+        self._lock_schema(tx)
+        tx.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {ts} NOT NULL)")
+        done = {row["version"] for row in tx.all("SELECT version FROM schema_version")}
+        applied = []
+        for migration in migrations():
+            if migration.version in done:
+                continue
+            for statement in migration.statements:
+                tx.run(statement)
+            tx.run("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)", migration.version, migration.name, self.clock())
+            applied.append(migration.version)
+        return applied
+
+    @reads
+    def schema_version(self, tx: Tx) -> int:
+        row = tx.one("SELECT MAX(version) AS version FROM schema_version")
+        return row["version"] if row and row["version"] is not None else 0
+
+    # -- rows keyed by (channel, user) -------------------------------------------------
+    def _load_owned(self, tx: Tx, table: str, column: str, channel: str, user: str) -> Any:
+        row = tx.one(f"SELECT {column} FROM {table} WHERE channel = ? AND user_id = ?", channel, user)
+        return None if row is None else row[column]
+
+    def _save_owned(self, tx: Tx, table: str, channel: str, user: str, column: str, value: Any) -> None:
+        tx.run(upsert_sql(table, ["channel", "user_id"], [column, "updated_at"]), channel, user, value, self.clock())
+
+    def _delete_owned(self, tx: Tx, table: str, channel: str, user: str) -> None:
+        tx.run(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", channel, user)
+
+    # -- sessions ----------------------------------------------------------------------
+    @reads
+    def load_session(self, tx: Tx, channel: str, user: str) -> dict[str, Any] | None:
+        return _loads(self._load_owned(tx, "sessions", "state", channel, user))
+
+    @writes
+    def save_session(self, tx: Tx, channel: str, user: str, state: dict[str, Any]) -> None:
+        self._save_owned(tx, "sessions", channel, user, "state", _dumps(state))
+
+    @writes
+    def delete_session(self, tx: Tx, channel: str, user: str) -> None:
+        self._delete_owned(tx, "sessions", channel, user)
+
+    # -- message de-duplication --------------------------------------------------------
+    def claim_message(self, key: str) -> bool:
+        """True for the first caller with this key (or the first after it expired); later callers get False."""
+        self._clean_up_now_and_then()
+        return self._insert_message_key(key)
+
+    @writes
+    def _insert_message_key(self, tx: Tx, key: str) -> bool:
+        now = self.clock()
+        inserted_or_expired = tx.run(
+            "INSERT INTO messages (key, claimed_at) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at, replies = NULL "
+            "WHERE messages.claimed_at <= ?",
+            key,
+            now,
+            now - MESSAGE_TTL,
+        )
+        return inserted_or_expired == 1
+
+    @writes
+    def save_reply(self, tx: Tx, key: str, replies: list[Any]) -> None:
+        tx.run(upsert_sql("messages", ["key"], ["replies"], ["claimed_at"]), key, _dumps(replies), self.clock())
+
+    @reads
+    def get_reply(self, tx: Tx, key: str) -> list[Any] | None:
+        row = tx.one("SELECT replies FROM messages WHERE key = ? AND claimed_at > ?", key, self.clock() - MESSAGE_TTL)
+        return None if row is None else _loads(row["replies"])
+
+    def _clean_up_now_and_then(self) -> None:
+        """Deletes expired rows; the lease makes that one process's job, once a minute, so deletes never contend."""
+        now = self.clock()
+        if now - self._cleaned_at < CLEANUP_EVERY:
+            return
+        self._cleaned_at = now
+        if self.kv_lock("storage:cleanup", CLEANUP_EVERY):
+            self._delete_expired(now)
+
+    @writes
+    def _delete_expired(self, tx: Tx, now: float) -> None:
+        tx.run("DELETE FROM messages WHERE claimed_at <= ?", now - MESSAGE_TTL)
+        tx.run("DELETE FROM kv WHERE expires_at <= ?", now)
+        tx.run("DELETE FROM leases WHERE expires_at <= ?", now)
+
+    # -- shared values with expiry, and leases -------------------------------------------
+    @reads
+    def kv_get(self, tx: Tx, key: str) -> str | None:
+        row = tx.one("SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)", key, self.clock())
+        return None if row is None else row["value"]
+
+    @writes
+    def kv_set(self, tx: Tx, key: str, value: str, ttl_seconds: float | None = None) -> None:
+        expires_at = None if ttl_seconds is None else self.clock() + ttl_seconds
+        tx.run(upsert_sql("kv", ["key"], ["value", "expires_at"]), key, value, expires_at)
+
+    @writes
+    def kv_lock(self, tx: Tx, key: str, ttl_seconds: float) -> bool:
+        """Takes the lease on `key` if no one holds it (or theirs expired). True for exactly one caller at a time."""
+        now = self.clock()
+        taken = tx.run(
+            "INSERT INTO leases (key, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
+            "WHERE leases.expires_at <= ?",
+            key,
+            self._owner,
+            now + ttl_seconds,
+            now,
+        )
+        return taken == 1
+
+    @writes
+    def kv_unlock(self, tx: Tx, key: str) -> None:
+        """Releases the lease if this store holds it (a lease that expired and was taken over is left alone)."""
+        tx.run("DELETE FROM leases WHERE key = ? AND owner = ?", key, self._owner)
+
+    # -- users and roles ---------------------------------------------------------------
+    @reads
+    def get_user(self, tx: Tx, channel: str, user: str) -> User | None:
+        row = tx.one("SELECT * FROM users WHERE channel = ? AND user_id = ?", channel, user)
+        return None if row is None else _user(row)
+
+    @writes
+    def set_role(
+        self,
+        tx: Tx,
+        channel: str,
+        user: str,
+        role: str,
+        *,
+        region: str | None = None,
+        villages: Iterable[str] = (),
+        display_name: str | None = None,
+    ) -> User:
+        """Creates or updates the user; a display_name of None keeps the one stored."""
+        return self._grant(tx, channel, user, role, region, villages, display_name)
+
+    def _grant(self, tx: Tx, channel: str, user: str, role: str, region: str | None, villages: Iterable[str], display_name: str | None = None) -> User:
+        _check_role(role)
+        now = self.clock()
+        values = {"role": role, "region": region, "villages": _dumps(list(villages)), "updated_at": now}
+        if display_name is not None:
+            values["display_name"] = display_name
+        sql = upsert_sql("users", ["channel", "user_id"], values, ["created_at"], returning=True)
+        return _user(_required(tx.one(sql, channel, user, *values.values(), now)))
+
+    @reads
+    def list_users(self, tx: Tx, *, role: str | None = None, region: str | None = None) -> list[User]:
+        where = Where().equals("role", role).equals("region", region)
+        return [_user(row) for row in tx.all(f"SELECT * FROM users{where} ORDER BY channel, user_id", *where.params)]
+
+    @writes
+    def revoke_role(self, tx: Tx, channel: str, user: str) -> bool:
+        """Back to villager with no villages; False if the user had no other role."""
+        changed = tx.run(
+            "UPDATE users SET role = 'villager', villages = ?, updated_at = ? WHERE channel = ? AND user_id = ? AND role <> 'villager'",
+            _dumps([]),
+            self.clock(),
+            channel,
+            user,
+        )
+        return changed == 1
+
+    # -- invites -----------------------------------------------------------------------
+    @writes
+    def create_invite(
+        self, tx: Tx, role: str, villages: Iterable[str], region: str | None, code: str, expires_at: float | None = None
+    ) -> Invite | None:
+        """None if the code is already taken (the caller picks another)."""
+        _check_role(role)
+        row = tx.one(
+            "INSERT INTO invites (code, role, region, villages, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (code) DO NOTHING RETURNING *",
+            code,
+            role,
+            region,
+            _dumps(list(villages)),
+            self.clock(),
+            expires_at,
+        )
+        return None if row is None else _invite(row)
+
+    @writes
+    def redeem_invite(self, tx: Tx, code: str, channel: str, user: str) -> Invite | None:
+        """Marks the code used and grants its role, villages and region to the user; None if used, expired or unknown."""
+        now = self.clock()
+        row = tx.one(
+            "UPDATE invites SET redeemed_at = ?, redeemed_channel = ?, redeemed_user = ? "
+            "WHERE code = ? AND redeemed_at IS NULL AND (expires_at IS NULL OR expires_at > ?) RETURNING *",
+            now,
+            channel,
+            user,
+            code,
+            now,
+        )
+        if row is None:
+            return None
+        invite = _invite(row)
+        self._grant(tx, channel, user, invite.role, invite.region, invite.villages)
+        return invite
+
+    # -- consent and personal data -----------------------------------------------------
+    @writes
+    def set_consent(self, tx: Tx, channel: str, user: str, granted: bool) -> None:
+        self._save_owned(tx, "consents", channel, user, "granted", granted)
+
+    @reads
+    def get_consent(self, tx: Tx, channel: str, user: str) -> bool | None:
+        """None if the user was never asked (or deleted their data)."""
+        granted = self._load_owned(tx, "consents", "granted", channel, user)
+        return None if granted is None else bool(granted)
+
+    @writes
+    def save_profile(self, tx: Tx, channel: str, user: str, profile: dict[str, Any]) -> None:
+        self._save_owned(tx, "profiles", channel, user, "data", _dumps(profile))
+
+    @reads
+    def load_profile(self, tx: Tx, channel: str, user: str) -> dict[str, Any] | None:
+        return _loads(self._load_owned(tx, "profiles", "data", channel, user))
+
+    @writes
+    def delete_personal_data(self, tx: Tx, channel: str, user: str) -> int:
+        """Deletes what identifies the user but keeps the workflow and audit rows; returns how many applications were blanked.
+
+        Besides session, profile and consent, this deletes the user's reminder subscription and reminders
+        and their display name (role and villages stay: they are permissions, not personal data).
+        """
+        for table in ("sessions", "profiles", "consents", "subscriptions", "reminders"):
+            self._delete_owned(tx, table, channel, user)
+        tx.run("UPDATE users SET display_name = NULL WHERE channel = ? AND user_id = ?", channel, user)
+        rows = tx.all("SELECT * FROM applications WHERE channel = ? AND user_id = ? ORDER BY id{for_update}", channel, user)
+        for app in map(_application, rows):
+            blanked = {key: None if key in PERSONAL_FIELDS else value for key, value in app.data.items()}
+            self._replace_data(tx, app.number, blanked, "system", "personal data deleted at the applicant's request")
+        return len(rows)
+
+    # -- applications ------------------------------------------------------------------
+    @writes
+    def submit_application(
+        self,
+        tx: Tx,
+        idem_key: str,
+        data: dict[str, Any],
+        *,
+        channel: str,
+        user: str,
+        village: str | None = None,
+        region: str | None = None,
+        filled_by: tuple[str, str] | None = None,
+        state: str = "submitted",
+        deadline: float | None = None,
+    ) -> tuple[Application, bool]:
+        """Creates the application once per idem_key: a repeat returns the stored one and False."""
+        now = self.clock()
+        by_channel, by_user = filled_by or (None, None)
+        row = tx.one(
+            "INSERT INTO applications (idem_key, channel, user_id, filled_by_channel, filled_by_user, village, region, "
+            "state, data, created_at, updated_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+            idem_key, channel, user, by_channel, by_user, village, region, state, _dumps(data), now, now, deadline,
+        )
+        if row is None:  # an earlier (or concurrent, now committed) submit with this key
+            return _application(_required(tx.one("SELECT * FROM applications WHERE idem_key = ?", idem_key))), False
+        number = f"SQ{datetime.fromtimestamp(now, NUMBER_TZ).year}-{row['id']:06d}"
+        tx.run("UPDATE applications SET number = ? WHERE id = ?", number, row["id"])
+        actor = ":".join(filled_by or (channel, user))
+        self._add_event(tx, number, now, actor, None, state, "submitted")
+        return _application(_required(tx.one("SELECT * FROM applications WHERE id = ?", row["id"]))), True
+
+    @reads
+    def get_application(self, tx: Tx, number: str) -> Application | None:
+        row = tx.one("SELECT * FROM applications WHERE number = ?", number)
+        return None if row is None else _application(row)
+
+    @reads
+    def list_applications(
+        self,
+        tx: Tx,
+        *,
+        user: tuple[str, str] | None = None,
+        villages: Iterable[str] | None = None,
+        states: Iterable[str] | None = None,
+    ) -> list[Application]:
+        """Filters combine with AND; None means any. `user` is (channel, user); an empty list matches nothing."""
+        channel, user_id = user or (None, None)
+        where = Where().equals("channel", channel).equals("user_id", user_id).any_of("village", villages).any_of("state", states)
+        return [_application(row) for row in tx.all(f"SELECT * FROM applications{where} ORDER BY id", *where.params)]
+
+    @writes
+    def transition(
+        self, tx: Tx, number: str, from_state: str, to_state: str, actor: str, note: str = "", deadline: float | None = None
+    ) -> Application | None:
+        """Moves the application only if it is still in from_state (else None), and records the move.
+
+        The deadline is replaced (None clears it): a deadline belongs to the state.
+        """
+        now = self.clock()
+        row = tx.one(
+            "UPDATE applications SET state = ?, deadline = ?, version = version + 1, updated_at = ? WHERE number = ? AND state = ? RETURNING *",
+            to_state,
+            deadline,
+            now,
+            number,
+            from_state,
+        )
+        if row is None:
+            return None
+        self._add_event(tx, number, now, actor, from_state, to_state, note)
+        return _application(row)
+
+    @writes
+    def update_application_data(self, tx: Tx, number: str, version: int, data: dict[str, Any], actor: str, note: str = "") -> Application | None:
+        """Replaces the data only if nobody changed the application since `version` was read (else None)."""
+        return self._replace_data(tx, number, data, actor, note, version)
+
+    def _replace_data(self, tx: Tx, number: str, data: dict[str, Any], actor: str, note: str, version: int | None = None) -> Application | None:
+        now = self.clock()
+        where = Where().equals("number", number).equals("version", version)
+        row = tx.one(f"UPDATE applications SET data = ?, version = version + 1, updated_at = ?{where} RETURNING *", _dumps(data), now, *where.params)
+        if row is None:
+            return None
+        self._add_event(tx, number, now, actor, row["state"], row["state"], note)
+        return _application(row)
+
+    def _add_event(self, tx: Tx, number: str, at: float, actor: str, from_state: str | None, to_state: str, note: str) -> None:
+        tx.run(
+            "INSERT INTO application_events (number, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
+            number, at, actor, from_state, to_state, note,
+        )
+
+    @reads
+    def events(self, tx: Tx, number: str) -> list[ApplicationEvent]:
+        rows = tx.all("SELECT * FROM application_events WHERE number = ? ORDER BY id", number)
+        return [ApplicationEvent(r["id"], r["number"], r["at"], r["actor"], r["from_state"], r["to_state"], r["note"]) for r in rows]
+
+    # -- reminders ---------------------------------------------------------------------
+    @writes
+    def upsert_subscription(self, tx: Tx, channel: str, user: str, topics: Iterable[str]) -> None:
+        self._save_owned(tx, "subscriptions", channel, user, "topics", _dumps(list(topics)))
+
+    @reads
+    def get_subscription(self, tx: Tx, channel: str, user: str) -> list[str] | None:
+        return _loads(self._load_owned(tx, "subscriptions", "topics", channel, user))
+
+    @writes
+    def delete_subscription(self, tx: Tx, channel: str, user: str) -> None:
+        self._delete_owned(tx, "subscriptions", channel, user)
+
+    @writes
+    def schedule_reminder(
+        self, tx: Tx, channel: str, user: str, kind: str, payload: dict[str, Any], due_at: float, dedupe_key: str | None = None
+    ) -> int | None:
+        """Queues a reminder and returns its id; None if one with this dedupe_key was already queued."""
+        row = tx.one(
+            "INSERT INTO reminders (channel, user_id, kind, payload, due_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            channel, user, kind, _dumps(payload), due_at, dedupe_key,
+        )
+        return None if row is None else row["id"]
+
+    @writes
+    def claim_due(self, tx: Tx, now: float, limit: int, worker: str, lease_seconds: float = DEFAULT_LEASE) -> list[Reminder]:
+        """Marks up to `limit` due reminders 'sending' for this worker, oldest first.
+
+        Also takes back reminders whose worker's lease ran out (it died before mark_sent/mark_failed).
+        """
+        rows = tx.all(
+            "UPDATE reminders SET state = 'sending', worker = ?, lease_until = ?, attempts = attempts + 1 "
+            "WHERE id IN (SELECT id FROM reminders "
+            "WHERE (state = 'pending' AND due_at <= ?) OR (state = 'sending' AND lease_until <= ?) "
+            "ORDER BY due_at, id LIMIT ?{skip_locked}) RETURNING *",
+            worker, now + lease_seconds, now, now, limit,
+        )
+        return sorted(map(_reminder, rows), key=lambda r: (r.due_at, r.id))
+
+    @writes
+    def mark_sent(self, tx: Tx, id: int) -> bool:
+        changed = tx.run("UPDATE reminders SET state = 'sent', sent_at = ?, lease_until = NULL WHERE id = ? AND state = 'sending'", self.clock(), id)
+        return changed == 1
+
+    @writes
+    def mark_failed(self, tx: Tx, id: int, retry_at: float | None) -> bool:
+        """Back to the queue at retry_at, or 'failed' for good if retry_at is None."""
+        changed = tx.run(
+            "UPDATE reminders SET state = ?, due_at = COALESCE(?, due_at), lease_until = NULL WHERE id = ? AND state = 'sending'",
+            "failed" if retry_at is None else "pending",
+            retry_at,
+            id,
+        )
+        return changed == 1
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _required(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        raise LookupError("a row this transaction just wrote is missing")
+    return row
+
+
+def _pair(channel: str | None, user: str | None) -> tuple[str, str] | None:
+    return None if channel is None or user is None else (channel, user)
+
+
+def _user(r: dict[str, Any]) -> User:
+    return User(r["channel"], r["user_id"], r["role"], r["region"], json.loads(r["villages"]), r["display_name"], r["created_at"], r["updated_at"])
+
+
+def _invite(r: dict[str, Any]) -> Invite:
+    redeemed_by = _pair(r["redeemed_channel"], r["redeemed_user"])
+    return Invite(r["code"], r["role"], r["region"], json.loads(r["villages"]), r["created_at"], r["expires_at"], r["redeemed_at"], redeemed_by)
+
+
+def _application(r: dict[str, Any]) -> Application:
+    return Application(
+        r["id"], r["number"], r["idem_key"], r["channel"], r["user_id"], _pair(r["filled_by_channel"], r["filled_by_user"]),
+        r["village"], r["region"], r["state"], json.loads(r["data"]), r["created_at"], r["updated_at"], r["version"], r["deadline"],
+    )
+
+
+def _reminder(r: dict[str, Any]) -> Reminder:
+    return Reminder(
+        r["id"], r["channel"], r["user_id"], r["kind"], json.loads(r["payload"]), r["due_at"], r["state"], r["attempts"],
+        r["dedupe_key"], r["worker"], r["lease_until"], r["sent_at"],
+    )
