@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import re
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -19,12 +20,12 @@ from typing import Any, Callable
 import dialogs.actions  # noqa: F401  (registers the flow hooks)
 from dialogs.answers import answer_words, clean, parse_choice
 from dialogs.context import Context
-from dialogs.entities import extract
+from dialogs.entities import Entities, extract
 from dialogs.flow import FlowRunner, load_flows
 from dialogs.lexicon import Lexicon, load_lexicon
 from dialogs.messages import ChannelLimits, Choice, Incoming, Reply
 from dialogs.render import fit
-from dialogs.retrieval import Retriever
+from dialogs.retrieval import Candidate, Retriever
 from dialogs.segmenter import setup_jieba
 from eligibility.engine import AmountResult, Engine
 from policy_kb import checks
@@ -61,6 +62,14 @@ def load_intents() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...
         return {name: tuple(clean(w) for w in checks.text_list(raw, name, str(path), name)) for name in raw}
 
     return table("commands"), table("intents")
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    canonical: str
+    entities: Entities
+    region: str
+    candidates: list[Candidate]
 
 
 class Assistant:
@@ -263,13 +272,19 @@ class Assistant:
         return self._answer_measure(chosen, "", state, ctx)
 
     # -- understanding -----------------------------------------------------------------
-    def _understand(self, text: str, state: dict, ctx: Context) -> list[Reply]:
+    def understand(self, text: str, region: str) -> Understanding:
+        """The question read: canonical text, entities, the region it is about, ranked measures."""
         canonical = self.lexicon.canonical(text)
         entities = extract(canonical, self.region_names)
-        if entities.region:
-            ctx.region = entities.region
+        region = entities.region or region
+        params = self.engine.plan(region, self.today()).params
+        return Understanding(canonical, entities, region, self.retriever(region).rank(canonical, entities, params))
+
+    def _understand(self, text: str, state: dict, ctx: Context) -> list[Reply]:
+        read = self.understand(text, ctx.region)
+        canonical, entities, candidates = read.canonical, read.entities, read.candidates
+        ctx.region = read.region
         intent = self._phrase_intent(canonical)
-        candidates = self.retriever(ctx.region).rank(canonical, entities)
         top = candidates[0] if candidates else None
         about_household = bool(re.search(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人", canonical))
         if intent == "household_check" and (about_household or not top or top.score < CONFIDENT):

@@ -36,6 +36,8 @@ STATUSES = (
 DISEASES = ("高血压", "糖尿病", "肺结核", "严重精神障碍")
 GRADES = {"一": "一级", "二": "二级", "三": "三级", "四": "四级", "1": "一级", "2": "二级", "3": "三级", "4": "四级"}
 
+# Before a status word these mean the asker is not (yet) one: 不是低保, 想当监测对象, 能不能纳入低保.
+_NOT_OR_WISH = "不是|没有|不|没|想当|想成为|申请|成为|纳入|评上|评|能不能|能否|怎么|如何|要啥|才能|当上"
 _AGE = re.compile(r"(\d{1,3})\s*(?:周岁|岁)")
 _SIZE = re.compile(r"(\d{1,2})\s*(?:口人|口|个人)")
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
@@ -124,7 +126,7 @@ def extract(text: str, region_names: dict[str, str] | None = None) -> Entities:
     if "months_away" not in member and (m := _MONTHS.search(digits)) and ("外" in text or "务工" in text):
         member["months_away"] = min(12, int(m.group(1)))
     for word, fact in STATUSES:
-        if word in text and not re.search(rf"(不是|没有|不|没)(吃)?{word}", text):
+        if word in text and not re.search(rf"({_NOT_OR_WISH})[^，,。 ]{{0,4}}{word}", text):
             found.household[fact] = True
             if fact == "dibao_edge":
                 break

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import jieba
 from pypinyin import Style, lazy_pinyin
 
 from policy_kb import checks
@@ -58,29 +59,47 @@ class Lexicon:
         return self._pattern.sub(lambda m: self.synonyms[m.group(0)], text)
 
     def repair(self, text: str) -> str:
-        """Replace windows that sound like a policy term but are spelled differently."""
+        """Replace a word that sounds like a policy term but is spelled differently.
+
+        Only whole words are considered (jieba without its guesser, so an unknown typo falls
+        apart into single characters), never a word the dictionary knows (种植 stays 种植),
+        and never anything inside a correct term.
+        """
         if not text or not self._sound_index:
             return text
         sounds = [fuzzy_pinyin(s) if s else "" for s in _per_char_pinyin(text)]
+        starts = [0]
+        for token in jieba.lcut(text, HMM=False):
+            starts.append(starts[-1] + len(token))
+        edges = set(starts)
+        known = jieba.dt.FREQ
         out = list(text)
         i = 0
         while i < len(text):
-            replaced = False
-            for size in (4, 3, 2):
-                window = text[i:i + size]
-                if len(window) < size or not all(sounds[i:i + size]):
-                    continue
-                for term in self._sound_index.get(tuple(sounds[i:i + size]), ()):
-                    if term != window and window not in self.terms and any(a == b for a, b in zip(term, window, strict=True)):
-                        out[i:i + size] = list(term)
-                        i += size
-                        replaced = True
+            step = 1
+            if i in edges:
+                for size in (4, 3, 2):
+                    window = text[i:i + size]
+                    if len(window) < size or i + size not in edges or not all(sounds[i:i + size]):
+                        continue
+                    if window in self.terms:
+                        step = size
                         break
-                if replaced:
-                    break
-            if not replaced:
-                i += 1
+                    if known.get(window):
+                        continue
+                    term = self._match(window, tuple(sounds[i:i + size]))
+                    if term:
+                        out[i:i + size] = list(term)
+                        step = size
+                        break
+            i += step
         return "".join(out)
+
+    def _match(self, window: str, sound: tuple[str, ...]) -> str | None:
+        for term in (self._sound_index or {}).get(sound, ()):
+            if any(a == b for a, b in zip(term, window, strict=True)):
+                return term
+        return None
 
 
 def _is_hanzi(char: str) -> bool:
@@ -124,5 +143,5 @@ def load_lexicon(path: Path | None = None, extra_terms: set[str] | None = None) 
             if variant != canonical:
                 synonyms[variant] = str(canonical)
     homophones = data.get("homophones") or {}
-    terms = set(map(str, table)) | (extra_terms or set())
+    terms = set(map(str, table)) | set(synonyms) | (extra_terms or set())
     return Lexicon(synonyms=synonyms, terms=terms, homophone_examples=dict(homophones))

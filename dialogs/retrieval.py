@@ -1,17 +1,26 @@
-"""Which measure a question is about: fuzzy similarity plus keyword and fact evidence.
+"""Which measure a question is about: lexical relevance plus fuzzy similarity plus evidence.
 
-Each measure is indexed by its title, example questions and keywords, in canonical form (after
-the lexicon). A question's score for a measure combines
-- similarity: rapidfuzz `fuzz.ratio` on raw characters against the closest indexed text, and
+Each measure is a small document: its title and keywords (twice), its example questions and
+what it gives, all in canonical form (after the lexicon). A question's score combines
+- relevance: BM25 over jieba words and character bigrams (bigrams survive segmentation
+  mistakes and typos the lexicon did not catch), as a share of the best score the question
+  could reach, so it reads as "how much of the question this measure explains";
+- similarity: rapidfuzz `fuzz.ratio` on raw characters against the closest example, and
   `fuzz.partial_ratio` so a short question can match inside a longer example;
-- keyword evidence: the measure's keywords and jieba tokens of its title found in the question;
-- fact evidence: facts the question states (a school stage, a work place) that the measure's
-  conditions test.
+- keyword evidence: the measure's keywords found in the question, weighted by how rare the
+  keyword is across measures (监测对象 says little; 雨露计划 says a lot);
+- fact evidence: facts the question states (a school stage, a work place) that the
+  measure's conditions test; and the county the question names, for that county's measures;
+- contradiction: a measure whose conditions the stated facts already rule out (a 监测户
+  asking is not asking how to apply for monitoring) loses points.
 The weights are method-level constants, not tuned to individual questions.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import jieba
@@ -21,13 +30,31 @@ from dialogs.entities import Entities
 from dialogs.lexicon import Lexicon
 from policy_kb.model import Measure
 
-SIMILARITY_WEIGHT = 0.55
-PARTIAL_WEIGHT = 0.25
-KEYWORD_POINTS = 9.0
-KEYWORD_CAP = 27.0
-FACT_POINTS = 6.0
-FACT_CAP = 12.0
+RELEVANCE_WEIGHT = 55.0
+SIMILARITY_WEIGHT = 0.25
+PARTIAL_WEIGHT = 0.15
+KEYWORD_POINTS = 5.0
+KEYWORD_CAP = 15.0
+FACT_POINTS = 5.0
+FACT_CAP = 10.0
+REGION_POINTS = 10.0
+CONTRADICTION_PENALTY = 20.0
 MAX_SCORE = 100.0
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+_NOT_TEXT = re.compile(r"[^\u4e00-\u9fffa-z0-9]+")
+# Facts every measure tests (its audience), which say nothing about what a question is about.
+_AUDIENCE_FACTS = frozenset({"household.monitored", "household.members"})
+
+
+def terms(text: str) -> list[str]:
+    """jieba words of two or more characters, and character bigrams, of canonical text."""
+    words = [w for w in jieba.lcut_for_search(text) if len(w) >= 2 and not _NOT_TEXT.search(w)]
+    bigrams: list[str] = []
+    for run in _NOT_TEXT.split(text):
+        bigrams.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return words + ["#" + b for b in bigrams]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +66,10 @@ class Candidate:
 @dataclass(slots=True)
 class _Entry:
     measure: Measure
-    texts: list[str]
-    keywords: list[str]
+    keywords: list[tuple[str, float]]
     facts: frozenset[str]
+    counts: Counter
+    length: int
 
 
 def _measure_facts(measure: Measure) -> frozenset[str]:
@@ -49,11 +77,7 @@ def _measure_facts(measure: Measure) -> frozenset[str]:
     for line in measure.amounts:
         if line.when is not None:
             facts |= line.when.facts
-    return frozenset(facts)
-
-
-# Facts every measure tests (its audience), which say nothing about what a question is about.
-_AUDIENCE_FACTS = frozenset({"household.monitored", "household.members"})
+    return frozenset(facts) - _AUDIENCE_FACTS
 
 
 class Retriever:
@@ -61,46 +85,99 @@ class Retriever:
 
     def __init__(self, measures: list[Measure], lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.entries: list[_Entry] = []
         self.texts: list[str] = []
         self.owner: list[int] = []
+        canon = lexicon.canonical
+        documents: list[Counter] = []
+        keyword_lists: list[list[str]] = []
         for index, measure in enumerate(measures):
-            texts = [lexicon.canonical(t) for t in (measure.title, *measure.examples)]
-            keywords = sorted({lexicon.canonical(k) for k in measure.keywords if len(k) >= 2}, key=len, reverse=True)
-            title_words = [w for w in jieba.lcut(lexicon.canonical(measure.title)) if len(w) >= 2]
-            self.entries.append(_Entry(measure, texts, keywords + [w for w in title_words if w not in keywords],
-                                       _measure_facts(measure) - _AUDIENCE_FACTS))
-            for text in texts:
+            examples = [canon(t) for t in measure.examples]
+            keywords = sorted({canon(k) for k in measure.keywords if len(k) >= 2}, key=len, reverse=True)
+            title = canon(measure.title)
+            bag = Counter(terms(title) * 2 + [t for k in keywords for t in terms(k)] * 2 + [t for e in examples for t in terms(e)]
+                          + terms(canon(measure.gives)))
+            documents.append(bag)
+            keyword_lists.append(keywords)
+            for text in [title, *examples]:
                 self.texts.append(text)
                 self.owner.append(index)
+        count = len(measures)
+        self.document_frequency: Counter = Counter(t for bag in documents for t in bag)
+        keyword_df = Counter(k for keywords in keyword_lists for k in set(keywords))
+        self.average_length = sum(sum(b.values()) for b in documents) / max(1, count)
+        self.count = count
+        self.entries = [
+            _Entry(measure, [(k, math.log(1 + count / keyword_df[k])) for k in keyword_lists[i]], _measure_facts(measure),
+                   documents[i], sum(documents[i].values()))
+            for i, measure in enumerate(measures)
+        ]
 
-    def rank(self, canonical_query: str, entities: Entities, limit: int = 5) -> list[Candidate]:
-        """Measures ordered by score (0-100), best first, one entry per measure."""
-        if not canonical_query:
-            return []
+    def _idf(self, term: str) -> float:
+        df = self.document_frequency.get(term, 0)
+        return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
+
+    def _relevance(self, query_terms: list[str]) -> list[float]:
+        """BM25 of every measure, as a share of the most the query's terms could score."""
+        unique = [t for t in dict.fromkeys(query_terms) if t in self.document_frequency]
+        ceiling = sum(self._idf(t) * (BM25_K1 + 1) for t in dict.fromkeys(query_terms)) or 1.0
+        scores = []
+        for entry in self.entries:
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * entry.length / self.average_length)
+            total = 0.0
+            for term in unique:
+                tf = entry.counts.get(term)
+                if tf:
+                    total += self._idf(term) * tf * (BM25_K1 + 1) / (tf + norm)
+            scores.append(total / ceiling)
+        return scores
+
+    def _similarity(self, query: str, scorer) -> dict[int, float]:
         best: dict[int, float] = {}
-        for _, score, position in process.extract(canonical_query, self.texts, scorer=fuzz.ratio, limit=40):
+        for _, score, position in process.extract(query, self.texts, scorer=scorer, limit=40):
             owner = self.owner[position]
             best[owner] = max(best.get(owner, 0.0), score)
-        partial: dict[int, float] = {}
-        for _, score, position in process.extract(canonical_query, self.texts, scorer=fuzz.partial_ratio, limit=40):
-            owner = self.owner[position]
-            partial[owner] = max(partial.get(owner, 0.0), score)
+        return best
+
+    def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5) -> list[Candidate]:
+        """Measures ordered by score (0-100), best first, one entry per measure.
+
+        `params` are the region's parameter values on the day, for the contradiction test.
+        """
+        if not canonical_query:
+            return []
+        relevance = self._relevance(terms(canonical_query))
+        ratio = self._similarity(canonical_query, fuzz.ratio)
+        partial = self._similarity(canonical_query, fuzz.partial_ratio)
         stated = entities.facts
         scored: list[Candidate] = []
         for index, entry in enumerate(self.entries):
-            keyword_hits = 0.0
+            keyword_points = 0.0
             covered = ""
-            for keyword in entry.keywords:
+            for keyword, weight in entry.keywords:
                 if keyword in canonical_query and keyword not in covered:
-                    keyword_hits += KEYWORD_POINTS
+                    keyword_points += KEYWORD_POINTS * weight
                     covered += keyword + "|"
-            evidence = min(KEYWORD_CAP, keyword_hits) + min(FACT_CAP, FACT_POINTS * len(stated & entry.facts))
-            score = SIMILARITY_WEIGHT * best.get(index, 0.0) + PARTIAL_WEIGHT * partial.get(index, 0.0) + evidence
+            evidence = min(KEYWORD_CAP, keyword_points) + min(FACT_CAP, FACT_POINTS * len(stated & entry.facts))
+            if entities.region and entry.measure.region == entities.region:
+                evidence += REGION_POINTS
+            if params is not None and _contradicted(entry.measure, entities, params):
+                evidence -= CONTRADICTION_PENALTY
+            score = (RELEVANCE_WEIGHT * relevance[index] + SIMILARITY_WEIGHT * ratio.get(index, 0.0)
+                     + PARTIAL_WEIGHT * partial.get(index, 0.0) + evidence)
             if score > 0:
                 scored.append(Candidate(entry.measure, min(MAX_SCORE, score)))
         scored.sort(key=lambda c: (-c.score, not c.measure.mandatory))
         return scored[:limit]
+
+
+def _contradicted(measure: Measure, entities: Entities, params: dict) -> bool:
+    """True when the facts the question states make the measure's condition false."""
+    if not entities.household and not entities.member:
+        return False
+    member = entities.member
+    if measure.target == "member":
+        return measure.when.ev(entities.household, member, params, [member]) is False
+    return measure.when.ev(entities.household, None, params, [member] if member else None) is False
 
 
 def plain_ratio_rank(query: str, measures: list[Measure]) -> Measure | None:
