@@ -11,6 +11,7 @@ from typing import Any
 from dialogs.answers import Reprompt, is_unknown, parse_choice, parse_number, parse_yes_no
 from dialogs.context import Context
 from dialogs.flow import HOOKS, ActionResult
+from dialogs.entities import extract
 from dialogs.household_parse import parse_description
 from dialogs.messages import Choice, Reply
 from dialogs.render import household_answer
@@ -128,8 +129,17 @@ def fact_question(spec: FactSpec, who: str, choices: list[Choice]) -> Reply:
     return Reply(f"{prefix}{spec.ask}{hint}\n不清楚可以回复“不知道”。", choices)
 
 
-def read_fact(spec: FactSpec, text: str, choices: list[Choice]) -> Any:
-    """The answer as the fact's value; Reprompt says what is expected."""
+def read_fact(spec: FactSpec, text: str, choices: list[Choice], ctx: Context | None = None) -> Any:
+    """The answer as the fact's value; Reprompt says what is expected.
+
+    Besides a digit or 是/不是, an answer may state the fact itself ("住校", "在广东打工"):
+    it is read through the lexicon and entity extraction like any message.
+    """
+    if ctx is not None:
+        said = extract(ctx.canonical(text), ctx.region_names)
+        stated = (said.member if spec.scope == "member" else said.household).get(spec.name)
+        if stated is not None and (spec.type != "enum" or not choices or stated in [c.label for c in choices]):
+            return sorted(stated) if isinstance(stated, frozenset) else stated
     if spec.type == "bool":
         answer = parse_yes_no(text)
         if answer is None:
@@ -164,7 +174,7 @@ def ask_deciding_facts(ctx: Context, state: dict, text: str | None) -> ActionRes
         else:
             choices = [Choice(**c) for c in sub.get("choices", [])]
             try:
-                value = read_fact(spec, text, choices)
+                value = read_fact(spec, text, choices, ctx)
             except (Reprompt, ValueError) as exc:
                 sub["retries"] = sub.get("retries", 0) + 1
                 again = fact_question(spec, _who(household, member), choices)
@@ -257,7 +267,7 @@ def ask_amount_facts(ctx: Context, state: dict, text: str | None) -> ActionResul
         else:
             choices = [Choice(**c) for c in sub.get("choices", [])]
             try:
-                member[spec.name] = read_fact(spec, text, choices)
+                member[spec.name] = read_fact(spec, text, choices, ctx)
             except (Reprompt, ValueError) as exc:
                 again = fact_question(spec, "", choices)
                 return ActionResult([Reply(f"{exc}\n{again.text}", again.choices)], asking=True)

@@ -46,5 +46,5 @@ def test_a_new_process_continues_the_dialog(tmp_path: Path) -> None:
 
 
 def test_region_by_chinese_name(tmp_path: Path) -> None:
-    out = run_console(tmp_path / "a.db", [ask("u1", "监测户买医保有资助吗")], "--region", "博罗县")
+    out = run_console(tmp_path / "a.db", [ask("u1", "娃读初中住校补多少")], "--region", "博罗县")
     assert "博罗县" in "\n".join(out[0]["replies"])
