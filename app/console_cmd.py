@@ -1,20 +1,11 @@
-"""`bot.py console`: chat in a terminal, or `--jsonl` for programs (the test contract).
-
-`--jsonl` reads one JSON object per line, {"user": "<id>", "text": "<message>"}, and writes
-exactly one JSON object per input line, flushed: {"user": "<id>", "replies": ["...", ...]}.
-"""
+"""`bot.py console`: chat in a terminal, or `--jsonl` for programs (the test contract)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
-import json
 import sys
-
-from dialogs.messages import ChannelLimits, Incoming
-
-CHANNEL = "console"
-LIMITS = ChannelLimits(max_chars=4000, buttons=False)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,10 +14,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     console.add_argument("--db", help="存储：文件路径或数据库 URL（默认 DATABASE_URL，否则 data/assistant.db）")
     console.add_argument("--region", help="地区（如 博罗县 或 boluo）")
     console.add_argument("--date", help="按哪天的政策回答，YYYY-MM-DD")
-    console.set_defaults(func=lambda a: (run_jsonl if a.jsonl else run_interactive)(a.db, a.region, a.date))
+    console.set_defaults(func=lambda a: run(a.jsonl, a.db, a.region, a.date))
 
 
-def _assistant(db: str | None, region: str | None, date: str | None):
+def build_assistant(db: str | None, region: str | None, date: str | None):
+    """The core with its store; a wrong region or date exits with a Chinese message."""
     from dialogs.assistant import Assistant
     from policy_kb.loader import default_kb
     from storage.open import open_store
@@ -44,32 +36,16 @@ def _assistant(db: str | None, region: str | None, date: str | None):
     return Assistant(open_store(db), kb=kb, region=region_id, today=today)
 
 
-def run_jsonl(db: str | None, region: str | None, date: str | None) -> int:
-    assistant = _assistant(db, region, date)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            user, text = str(data["user"]), str(data.get("text", ""))
-        except (ValueError, KeyError, TypeError):
-            print(json.dumps({"user": None, "replies": ["输入格式不对：每行应为 {\"user\": \"...\", \"text\": \"...\"}"]}, ensure_ascii=False), flush=True)
-            continue
-        replies = assistant.handle(Incoming(CHANNEL, user, text), LIMITS)
-        print(json.dumps({"user": user, "replies": [r.as_text() for r in replies]}, ensure_ascii=False), flush=True)
+def run(jsonl: bool, db: str | None, region: str | None, date: str | None) -> int:
+    from adapters.console import ConsoleAdapter
+
+    adapter = ConsoleAdapter(build_assistant(db, region, date))
+    if jsonl:
+        asyncio.run(adapter.run_jsonl(sys.stdin, sys.stdout))
+    else:
+        asyncio.run(adapter.run_interactive())
     return 0
 
 
 def run_interactive(db: str | None, region: str | None, date: str | None) -> int:
-    assistant = _assistant(db, region, date)
-    print("防止返贫政策助手（控制台）。输入“菜单”查看功能，Ctrl+D 退出。")
-    for reply in assistant.handle(Incoming(CHANNEL, "console-user", "", kind="follow"), LIMITS):
-        print(reply.as_text(), "\n")
-    while True:
-        try:
-            text = input("> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        for reply in assistant.handle(Incoming(CHANNEL, "console-user", text), LIMITS):
-            print(reply.as_text(), "\n")
+    return run(False, db, region, date)

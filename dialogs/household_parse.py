@@ -54,6 +54,8 @@ def _member_facts(clause: str, region_names: dict[str, str]) -> tuple[dict[str, 
         member["months_away"] = 0
     if any(w in clause for w in ("上学", "读书", "在读")) or "school_stage" in member:
         member.setdefault("work_status", "上学")
+    elif member.get("work_status") not in (None, "上学"):
+        member.setdefault("school_stage", "不在读")  # someone working or farming is not a pupil
     return member, found.household, found
 
 

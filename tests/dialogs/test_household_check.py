@@ -1,0 +1,79 @@
+"""The household check as a real interview: one description, a confirmation, only deciding
+questions, then the answer with ★ measures first, amounts with units and sources."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dialogs.chat import Chat
+
+DESCRIPTION = "我家是监测户，4口人。我45岁在外省打工，老婆43岁在家种地，儿子14岁读初中住校，女儿8岁读小学不住校"
+MAX_TURNS = 25
+
+
+def interview(chat: Chat, answer: str = "不知道") -> tuple[list[str], str]:
+    """Run the check, answering every question the same way; return the questions and the answer."""
+    chat.say("帮我看看我家能享受什么")
+    chat.say("同意")
+    chat.say(DESCRIPTION)
+    reply = chat.say("对")
+    questions = []
+    for _ in range(MAX_TURNS):
+        if "必须落实（★）" in reply:
+            return questions, reply
+        questions.append(reply)
+        reply = chat.say(answer)
+    raise AssertionError(f"no answer after {MAX_TURNS} questions; last: {reply}")
+
+
+@pytest.fixture
+def answered(chat: Chat) -> tuple[list[str], str]:
+    return interview(chat)
+
+
+def test_stated_facts_are_not_asked_again(answered: tuple[list[str], str]) -> None:
+    questions, _ = answered
+    asked = "\n".join(questions)
+    assert "防止返贫监测对象（已纳入监测）" not in asked and "在读什么学段" not in asked
+
+
+def test_mandatory_measures_come_first(answered: tuple[list[str], str]) -> None:
+    _, answer = answered
+    assert answer.index("★ 必须落实") < answer.index("● 可以争取")
+
+
+def test_education_amounts_per_child(answered: tuple[list[str], str]) -> None:
+    _, answer = answered
+    assert "750元/生/学期" in answer and "312.5元/生/学期" in answer
+
+
+def test_yearly_total_is_given(answered: tuple[list[str], str]) -> None:
+    _, answer = answered
+    assert re.search(r"合计每年约[\d.万]+元", answer)
+
+
+def test_sources_are_cited(answered: tuple[list[str], str]) -> None:
+    _, answer = answered
+    assert "依据：《防止返贫监测对象帮扶政策“明白纸”》" in answer
+
+
+def test_unknown_answers_are_listed_for_checking(answered: tuple[list[str], str]) -> None:
+    _, answer = answered
+    assert "还需要核实" in answer
+
+
+def test_questions_are_numbered_choices_or_numbers(answered: tuple[list[str], str]) -> None:
+    questions, _ = answered
+    assert all(re.search(r"\n1\. |请回复数字|直接说名字", q) for q in questions)
+
+
+def test_each_fact_is_asked_once(answered: tuple[list[str], str]) -> None:
+    questions, _ = answered
+    assert len(questions) == len(set(questions))
+
+
+def test_consent_is_remembered(chat: Chat) -> None:
+    interview(chat)
+    assert "同意保存吗" not in chat.say("帮我看看我家能享受什么")
