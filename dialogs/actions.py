@@ -6,12 +6,13 @@ flow state, a JSON-able dict that the assistant stores after every message.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dialogs.answers import Reprompt, is_unknown, parse_choice, parse_number, parse_yes_no
 from dialogs.context import Context
 from dialogs.flow import HOOKS, ActionResult
-from dialogs.entities import extract
+from dialogs.entities import extract, to_digits
 from dialogs.household_parse import parse_description
 from dialogs.messages import Choice, Reply
 from dialogs.render import household_answer
@@ -162,25 +163,32 @@ def read_fact(spec: FactSpec, text: str, choices: list[Choice], ctx: Context | N
 
 @HOOKS.action("ask_deciding_facts")
 def ask_deciding_facts(ctx: Context, state: dict, text: str | None) -> ActionResult:
+    """Ask, one question at a time, the facts the engine says would decide a measure.
+
+    A yes/no or choice fact missing for several members is one question about all of them
+    ("下面哪几位想出去找工作？"), so a family of five is not asked the same thing five times.
+    """
     sub = state["sub"]
     household = household_of(state)
     skipped: list = state["slots"].setdefault("skipped", [])
     if text is not None and sub.get("asking"):
-        member, path = sub["asking"]
+        path, members = sub["asking"]["path"], sub["asking"]["members"]
         spec = fact_model().get(path)
         assert spec is not None
+        choices = [Choice(**c) for c in sub.get("choices", [])]
         if is_unknown(text):
-            skipped.append([member, path])
+            skipped.extend([m, path] for m in members)
         else:
-            choices = [Choice(**c) for c in sub.get("choices", [])]
             try:
-                value = read_fact(spec, text, choices, ctx)
+                values = read_group(spec, text, choices, members, ctx)
             except (Reprompt, ValueError) as exc:
                 sub["retries"] = sub.get("retries", 0) + 1
-                again = fact_question(spec, _who(household, member), choices)
+                again = group_question(spec, household, members, choices)
                 tail = "\n实在不清楚，回复“不知道”跳过。" if sub["retries"] >= 3 else ""
                 return ActionResult([Reply(f"{exc}\n{again.text}{tail}", again.choices)], asking=True)
-            _set_fact(household, member, path, value)
+            for member, value in zip(members, values, strict=True):
+                if value is not None:
+                    _set_fact(household, member, path, value)
             store_household(state, household)
         sub["asked"] = sub.get("asked", 0) + 1
         sub.pop("retries", None)
@@ -188,19 +196,67 @@ def ask_deciding_facts(ctx: Context, state: dict, text: str | None) -> ActionRes
         return ActionResult([])
     result = ctx.engine.evaluate(household, ctx.region, ctx.today)
     done = {tuple(s) for s in skipped}
-    for member, path in result.deciding_facts:
-        if (member, path) in done:
-            continue
-        if path == "household.members":
-            continue
-        spec = fact_model().get(path)
-        if spec is None or spec.type == "text":
-            continue
-        choices = fact_choices(spec)
-        sub["asking"] = [member, path]
-        sub["choices"] = [{"key": c.key, "label": c.label} for c in choices]
-        return ActionResult([fact_question(spec, _who(household, member), choices)], asking=True)
-    return ActionResult([])
+    pending = [(m, p) for m, p in result.deciding_facts
+               if (m, p) not in done and p != "household.members" and (spec := fact_model().get(p)) and spec.type != "text"]
+    if not pending:
+        return ActionResult([])
+    member, path = pending[0]
+    spec = fact_model().get(path)
+    assert spec is not None
+    members = [member]
+    if member is not None and spec.type in ("bool", "enum", "set"):
+        members = sorted({m for m, p in pending if p == path and m is not None})
+    choices = fact_choices(spec)
+    sub["asking"] = {"path": path, "members": members}
+    sub["choices"] = [{"key": c.key, "label": c.label} for c in choices]
+    return ActionResult([group_question(spec, household, members, choices)], asking=True)
+
+
+def fact_model_bool(spec: FactSpec) -> FactSpec:
+    """The yes/no question "does this member have any of these" behind a multi-choice fact."""
+    return FactSpec(spec.scope, spec.name, "bool", spec.label, spec.ask)
+
+
+def group_question(spec: FactSpec, household: Household, members: list, choices: list[Choice]) -> Reply:
+    if len(members) == 1:
+        return fact_question(spec, _who(household, members[0]), choices)
+    people = "\n".join(f"{i + 1}. {_who(household, m)}" for i, m in enumerate(members))
+    if spec.type in ("bool", "set"):
+        ask = spec.ask.replace("这位", "下面哪几位").replace("有没有", "有").replace("吗？", "？")
+        return Reply(f"{ask}\n{people}\n回复编号，可以多选（比如“1 3”）；都没有回复“没有”，都是回复“都是”。")
+    options = "、".join(f"{c.key}={c.label}" for c in choices)
+    return Reply(f"{spec.ask.replace('这位', '下面每一位')}\n{people}\n选项：{options}\n"
+                 f"都一样就回复一个数字；不一样就按顺序回复，比如“{' '.join(c.key for c in choices[:1] * len(members))}”。")
+
+
+def read_group(spec: FactSpec, text: str, choices: list[Choice], members: list, ctx: Context) -> list[Any]:
+    """One value per member in `members`, from one answer."""
+    if len(members) == 1:
+        return [read_fact(spec, text, choices, ctx)]
+    digits = [int(d) for d in re.findall(r"\d", to_digits(text))]
+    if spec.type == "set":
+        # Who has any: the others have none; for each one named, which ones is asked next.
+        chosen = read_group(fact_model_bool(spec), text, choices, members, ctx)
+        return [None if has else [] for has in chosen]
+    if spec.type == "bool":
+        if re.search(r"都是|都要|都想|都有|全部|都", text) and parse_yes_no(text) is not False:
+            return [True] * len(members)
+        if not digits and parse_yes_no(text) is False:
+            return [False] * len(members)
+        if not digits or any(d < 1 or d > len(members) for d in digits):
+            raise Reprompt(f"请回复编号（1 到 {len(members)}），可以多选；都不是回复“没有”。")
+        return [i + 1 in digits for i in range(len(members))]
+    if not digits:
+        named = [c.label for c in choices if c.label in text]
+        if not named and parse_yes_no(text) is False and "无" in spec.values:
+            named = ["无"]  # "没有" to "有残疾吗？是几级？"
+        if len(named) == 1:
+            return named * len(members)
+    if len(digits) == 1:
+        digits = digits * len(members)
+    if len(digits) != len(members) or any(d < 1 or d > len(choices) for d in digits):
+        raise Reprompt(f"请回复一个数字（1 到 {len(choices)}），或者按顺序给每一位回复一个数字。")
+    return [choices[d - 1].label for d in digits]
 
 
 def _who(household: Household, member: int | None) -> str:

@@ -77,3 +77,38 @@ def test_each_fact_is_asked_once(answered: tuple[list[str], str]) -> None:
 def test_consent_is_remembered(chat: Chat) -> None:
     interview(chat)
     assert "同意保存吗" not in chat.say("帮我看看我家能享受什么")
+
+
+def sensible_answer(question: str) -> str:
+    """What a villager would answer to each kind of question (no, none, the first option)."""
+    if "下面哪几位" in question:
+        return "没有"
+    if "下面每一位" in question:
+        return "1"
+    if "\n1. 是" in question:
+        return "不是"
+    if "请回复数字" in question:
+        return "0"
+    return "没有"
+
+
+def test_family_questions_are_asked_once_for_everyone(chat: Chat) -> None:
+    chat.say("帮我看看我家能享受什么")
+    chat.say("同意")
+    chat.say(DESCRIPTION)
+    reply = chat.say("对")
+    asked = 0
+    while "必须落实（★）" not in reply and asked < MAX_TURNS:
+        asked += 1
+        reply = chat.say(sensible_answer(reply))
+    assert asked <= 10, f"{asked} questions for a family of four"
+
+
+def test_one_digit_answers_for_every_member(chat: Chat) -> None:
+    chat.say("帮我看看我家能享受什么")
+    chat.say("同意")
+    chat.say(DESCRIPTION)
+    reply = chat.say("对")
+    while "下面每一位买的是哪种医保" not in reply:
+        reply = chat.say(sensible_answer(reply))
+    assert "买的是哪种医保" not in chat.say("1")
