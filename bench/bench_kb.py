@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from figures import percentile, target
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -41,14 +43,8 @@ print((t1 - t0) * 1000, (t2 - t1) * 1000)
 """
 
 
-def _target(value: float, target: float) -> str:
-    return f"(target ≤ {target:g} ms: {'ok' if value <= target else 'MISSED'})"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
+def _target(value: float, limit: float) -> str:
+    return target(value, limit)
 
 
 def fresh_process_loads(runs: int = LOAD_RUNS) -> tuple[list[float], list[float]]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from dialogs.answers import Reprompt, is_unknown, parse_choice, parse_number, parse_yes_no
 from dialogs.context import Context
-from dialogs.flow import HOOKS, ActionResult
 from dialogs.entities import extract, to_digits
+from dialogs.flow import HOOKS, ActionResult
 from dialogs.household_parse import parse_description
 from dialogs.messages import Choice, Reply
 from dialogs.render import household_answer
@@ -300,7 +300,7 @@ def offered_values(node: Node | None, path: str) -> list[str]:
                     if v not in found:
                         found.append(v)
             return
-        for child in getattr(n, "children", ()) or ([getattr(n, "child")] if hasattr(n, "child") else []):
+        for child in getattr(n, "children", ()) or ([n.child] if hasattr(n, "child") else []):
             walk(child)
 
     if node is not None:

@@ -12,10 +12,11 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import dialogs.actions  # noqa: F401  (registers the flow hooks)
 from dialogs.answers import answer_words, clean, parse_choice
@@ -375,3 +376,6 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+import dialogs.workflow_actions  # noqa: E402, F401  (registers workflow intents and hooks; last, as it needs Assistant and intent)

@@ -10,9 +10,10 @@ predicate. Python lives in `dialogs/actions.py`, registered by name; flows stay 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from dialogs.answers import Reprompt, parse_choice, parse_typed
 from dialogs.messages import Choice, Reply

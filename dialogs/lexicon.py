@@ -135,7 +135,7 @@ def load_lexicon(path: Path | None = None, extra_terms: set[str] | None = None) 
     checks.keys(data, f, path.name, ("synonyms",), ("homophones",))
     table = checks.mapping(data["synonyms"], f, data.line_of("synonyms"), "synonyms")
     synonyms: dict[str, str] = {}
-    for canonical, raw in table.items():
+    for canonical in table:
         variants = checks.text_list(table, canonical, f, f"同义词 {canonical}")
         for variant in variants:
             if variant in synonyms and synonyms[variant] != canonical:

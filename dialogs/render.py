@@ -4,9 +4,9 @@ long replies to the channel's limits without cutting a line in half.
 
 from __future__ import annotations
 
+from dialogs.messages import ChannelLimits, Reply
 from eligibility.engine import AmountResult, Entitlement, Result, format_number
 from eligibility.report import amount_text, citation, missing_label
-from dialogs.messages import ChannelLimits, Reply
 from policy_kb.model import KnowledgeBase, Measure, Source
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from eligibility.household import Household
 from policy_kb.conditions import All, Evaluator, Missing, Node, unique_missing
@@ -66,7 +66,7 @@ class Entitlement:
     member: int | None
     household: Household
     amounts: list[AmountResult]
-    render_why: Callable[[], str]
+    plan: _Plan
     warnings: tuple[str, ...]
     amount_missing: list[Missing] = field(default_factory=list)
 
@@ -77,7 +77,9 @@ class Entitlement:
     @property
     def why(self) -> str:
         """Rendered on demand: most results are counted or filtered, few are shown."""
-        return self.render_why()
+        member = self.household.members[self.member] if self.member is not None and self.household.members else None
+        return render_template(self.measure.why, self.household.facts, member, self.member_label, self.plan.params,
+                               self.plan.kb, self.plan.region.id)
 
     @property
     def per_year(self) -> float | None:
@@ -90,7 +92,7 @@ class Undecided:
     measure: Measure
     member: int | None
     household: Household
-    find_missing: Callable[[], list[Missing]]
+    params: dict
 
     @property
     def member_label(self) -> str:
@@ -99,7 +101,13 @@ class Undecided:
     @property
     def missing(self) -> list[Missing]:
         """The facts that would decide this measure, worked out only when someone asks."""
-        return self.find_missing()
+        members = self.household.members
+        if members is None and self.measure.target == "member":
+            return [(None, "household.members")]
+        member = members[self.member] if self.member is not None and members else None
+        found: list[Missing] = []
+        self.measure.when.missing(self.household.facts, member, self.params, members, self.member, found)
+        return unique_missing(found)
 
 
 @dataclass(slots=True)
@@ -128,6 +136,7 @@ class _AmountPlan:
     line: AmountLine
     parameter: Parameter
     value: ParamValue
+    result: AmountResult | None = None  # built once per plan: amounts are the same for everyone
 
 
 @dataclass(slots=True)
@@ -141,6 +150,7 @@ class _MeasurePlan:
 
 @dataclass(slots=True)
 class _Plan:
+    kb: KnowledgeBase
     region: Region
     date: dt.date
     params: dict[str, float | None]
@@ -173,14 +183,16 @@ class Engine:
                 parameter = view.parameters[line.parameter]
                 value = parameter.at(on)
                 if value is not None and value.value is not None:
-                    amounts.append(_AmountPlan(line, parameter, value))
+                    planned_amount = _AmountPlan(line, parameter, value)
+                    planned_amount.result = self.amount_result(planned_amount)
+                    amounts.append(planned_amount)
             planned = _MeasurePlan(measure, measure.when.ev, amounts, self._warnings(measure, source, on))
             if measure.target == "member":
                 planned.household_ev, planned.ev = split_household_part(measure.when)
                 member_measures.append(planned)
             else:
                 household_measures.append(planned)
-        plan = _Plan(view.region, on, params, household_measures, member_measures)
+        plan = _Plan(self.kb, view.region, on, params, household_measures, member_measures)
         if len(self._plans) > 64:
             self._plans.clear()
         self._plans[key] = plan
@@ -223,7 +235,7 @@ class Engine:
                 self._record(mp, outcome, household, None, None, plan, entitlements, undecided)
         for mp in plan.member_measures:
             if ms is None:
-                undecided.append(Undecided(mp.measure, None, household, lambda: [(None, "household.members")]))
+                undecided.append(Undecided(mp.measure, None, household, p))
                 continue
             shared = mp.household_ev(h, None, p, ms) if mp.household_ev else True
             if shared is False:
@@ -242,12 +254,7 @@ class Engine:
                 member: dict | None, plan: _Plan, entitlements: list, undecided: list) -> None:
         h, ms, p = household.facts, household.members, plan.params
         if outcome is None:
-            def find_missing() -> list[Missing]:
-                missing: list[Missing] = []
-                mp.measure.when.missing(h, member, p, ms, index, missing)
-                return unique_missing(missing)
-
-            undecided.append(Undecided(mp.measure, index, household, find_missing))
+            undecided.append(Undecided(mp.measure, index, household, p))
             return
         amounts: list[AmountResult] = []
         amount_missing: list[Missing] = []
@@ -259,11 +266,9 @@ class Engine:
                     line.when.missing(h, member, p, ms, index, amount_missing)
                 if not applies:
                     continue
-            amounts.append(self.amount_result(ap))
-        kb, region, template = self.kb, plan.region.id, mp.measure.why
-        entitlements.append(Entitlement(mp.measure, index, household, amounts,
-                                        lambda: render_template(template, h, member, household.member_label(index) if index is not None else "", p, kb, region),
-                                        mp.warnings, unique_missing(amount_missing) if amount_missing else amount_missing))
+            amounts.append(ap.result or self.amount_result(ap))
+        entitlements.append(Entitlement(mp.measure, index, household, amounts, plan, mp.warnings,
+                                        unique_missing(amount_missing) if amount_missing else amount_missing))
 
 
 def split_household_part(when: Node) -> tuple[Evaluator | None, Evaluator]:

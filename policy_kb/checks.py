@@ -6,7 +6,8 @@ Each raises KBError naming the file, the line and, in Chinese, what is wrong.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from policy_kb.yamlio import KBError, LineDict, LineList, line_of
 

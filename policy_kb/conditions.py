@@ -9,7 +9,8 @@ unknown, `missing()` names the facts that would decide it, so a dialog asks only
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from eligibility.facts import FactModel, FactSpec
 from policy_kb.yamlio import KBError, LineDict, line_of
