@@ -288,6 +288,8 @@ class Assistant:
         canonical, entities, candidates = read.canonical, read.entities, read.candidates
         ctx.region = read.region
         intent = self._phrase_intent(canonical)
+        if intent and clean(text) in self.intents[intent] or clean(canonical) in self.intents.get(intent or "", ()):
+            return self._intent(intent, "", state, ctx)  # a menu button or the bare command
         top = candidates[0] if candidates else None
         about_household = bool(re.search(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人", canonical))
         if intent == "household_check" and (about_household or not top or top.score < CONFIDENT):

@@ -60,4 +60,6 @@ class Context:
     def answer_text(self, measure: Measure, amounts: list[AmountResult]) -> str:
         warnings = self.assistant.warnings(measure, self.region, self.today)
         text = measure_answer(measure, amounts, self.assistant.kb, warnings, self.view().region.name)
-        return text
+        if "household.monitored" in measure.when.facts:
+            text += "\n" + self.texts["audience_note"]
+        return text + "\n" + self.texts["more_detail"]

@@ -40,6 +40,7 @@ FACT_CAP = 10.0
 REGION_POINTS = 10.0
 CONTRADICTION_PENALTY = 20.0
 MAX_SCORE = 100.0
+SHORTLIST = 15
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -68,8 +69,6 @@ class _Entry:
     measure: Measure
     keywords: list[tuple[str, float]]
     facts: frozenset[str]
-    counts: Counter
-    length: int
 
 
 def _measure_facts(measure: Measure) -> frozenset[str]:
@@ -102,54 +101,48 @@ class Retriever:
                 self.texts.append(text)
                 self.owner.append(index)
         count = len(measures)
-        self.document_frequency: Counter = Counter(t for bag in documents for t in bag)
+        document_frequency: Counter = Counter(t for bag in documents for t in bag)
         keyword_df = Counter(k for keywords in keyword_lists for k in set(keywords))
-        self.average_length = sum(sum(b.values()) for b in documents) / max(1, count)
-        self.count = count
+        average_length = sum(sum(b.values()) for b in documents) / max(1, count)
+        self.idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
+        self.unseen_idf = math.log(1 + (count + 0.5) / 0.5)
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for index, bag in enumerate(documents):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(bag.values()) / average_length)
+            for term, tf in bag.items():
+                self.postings.setdefault(term, []).append((index, self.idf[term] * tf * (BM25_K1 + 1) / (tf + norm)))
         self.entries = [
-            _Entry(measure, [(k, math.log(1 + count / keyword_df[k])) for k in keyword_lists[i]], _measure_facts(measure),
-                   documents[i], sum(documents[i].values()))
+            _Entry(measure, [(k, math.log(1 + count / keyword_df[k])) for k in keyword_lists[i]], _measure_facts(measure))
             for i, measure in enumerate(measures)
         ]
+        self.texts_of: list[list[str]] = [[] for _ in measures]
+        for text, owner in zip(self.texts, self.owner, strict=True):
+            self.texts_of[owner].append(text)
 
-    def _idf(self, term: str) -> float:
-        df = self.document_frequency.get(term, 0)
-        return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
-
-    def _relevance(self, query_terms: list[str]) -> list[float]:
-        """BM25 of every measure, as a share of the most the query's terms could score."""
-        unique = [t for t in dict.fromkeys(query_terms) if t in self.document_frequency]
-        ceiling = sum(self._idf(t) * (BM25_K1 + 1) for t in dict.fromkeys(query_terms)) or 1.0
-        scores = []
-        for entry in self.entries:
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * entry.length / self.average_length)
-            total = 0.0
-            for term in unique:
-                tf = entry.counts.get(term)
-                if tf:
-                    total += self._idf(term) * tf * (BM25_K1 + 1) / (tf + norm)
-            scores.append(total / ceiling)
-        return scores
-
-    def _similarity(self, query: str, scorer) -> dict[int, float]:
-        best: dict[int, float] = {}
-        for _, score, position in process.extract(query, self.texts, scorer=scorer, limit=40):
-            owner = self.owner[position]
-            best[owner] = max(best.get(owner, 0.0), score)
-        return best
+    def _relevance(self, query_terms: list[str]) -> dict[int, float]:
+        """BM25 of the measures sharing a term with the query, as a share of the most the
+        query's terms could score (terms no measure has still count in that ceiling)."""
+        scores: dict[int, float] = {}
+        ceiling = 0.0
+        for term in dict.fromkeys(query_terms):
+            idf = self.idf.get(term, self.unseen_idf)
+            ceiling += idf * (BM25_K1 + 1)
+            for index, weight in self.postings.get(term, ()):
+                scores[index] = scores.get(index, 0.0) + weight
+        return {i: v / ceiling for i, v in scores.items()} if ceiling else {}
 
     def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5) -> list[Candidate]:
         """Measures ordered by score (0-100), best first, one entry per measure.
 
-        `params` are the region's parameter values on the day, for the contradiction test.
+        Two stages: lexical relevance and evidence for every measure (cheap, through an
+        inverted index), then fuzzy similarity and the contradiction test for the best
+        SHORTLIST only. `params` are the region's parameter values, for the contradiction test.
         """
         if not canonical_query:
             return []
         relevance = self._relevance(terms(canonical_query))
-        ratio = self._similarity(canonical_query, fuzz.ratio)
-        partial = self._similarity(canonical_query, fuzz.partial_ratio)
         stated = entities.facts
-        scored: list[Candidate] = []
+        first: list[tuple[float, int]] = []
         for index, entry in enumerate(self.entries):
             keyword_points = 0.0
             covered = ""
@@ -160,10 +153,17 @@ class Retriever:
             evidence = min(KEYWORD_CAP, keyword_points) + min(FACT_CAP, FACT_POINTS * len(stated & entry.facts))
             if entities.region and entry.measure.region == entities.region:
                 evidence += REGION_POINTS
+            first.append((RELEVANCE_WEIGHT * relevance.get(index, 0.0) + evidence, index))
+        first.sort(reverse=True)
+        scored: list[Candidate] = []
+        for lexical, index in first[:SHORTLIST]:
+            entry = self.entries[index]
+            texts = self.texts_of[index]
+            similar = SIMILARITY_WEIGHT * max(fuzz.ratio(canonical_query, t) for t in texts)
+            similar += PARTIAL_WEIGHT * max(fuzz.partial_ratio(canonical_query, t) for t in texts)
+            score = lexical + similar
             if params is not None and _contradicted(entry.measure, entities, params):
-                evidence -= CONTRADICTION_PENALTY
-            score = (RELEVANCE_WEIGHT * relevance[index] + SIMILARITY_WEIGHT * ratio.get(index, 0.0)
-                     + PARTIAL_WEIGHT * partial.get(index, 0.0) + evidence)
+                score -= CONTRADICTION_PENALTY
             if score > 0:
                 scored.append(Candidate(entry.measure, min(MAX_SCORE, score)))
         scored.sort(key=lambda c: (-c.score, not c.measure.mandatory))
