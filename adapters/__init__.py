@@ -1,0 +1,1 @@
+"""Channel adapters (WeChat Official Accounts, Telegram) and the web server they share."""
