@@ -41,6 +41,7 @@ HERE = Path(__file__).parent
 SESSION_TIMEOUT = 30 * 60
 MAX_TEXT = 500
 HISTORY = 10
+UNDERSTAND_CACHE = 4096
 # Calibrated on the question set's score distribution (top-1 precision ≥ 95% above
 # CONFIDENT) and on off-topic chatter (which stays below POSSIBLE).
 CONFIDENT = 36.0
@@ -96,6 +97,7 @@ class Assistant:
         self.region_names = {name: r.id for r in self.kb.regions.values() if r.id != "base"
                              for name in sorted({r.name, r.full_name, *r.aliases}, key=len, reverse=True)}
         self._retrievers: dict[str, Retriever] = {}
+        self._understand_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
 
     # -- services used by hooks --------------------------------------------------------
     def retriever(self, region: str) -> Retriever:
@@ -276,11 +278,17 @@ class Assistant:
 
     # -- understanding -----------------------------------------------------------------
     def understand(self, text: str, region: str) -> Understanding:
-        """The question read: canonical text, entities, the region it is about, ranked measures."""
+        """The question read: canonical text, entities, the region it is about, ranked measures.
+
+        A pure function of (text, region, day), cached: many villagers ask the same questions.
+        """
+        return self._understand_cached(text, region, self.today())
+
+    def _read(self, text: str, region: str, on: dt.date) -> Understanding:
         canonical = self.lexicon.canonical(text)
         entities = extract(canonical, self.region_names)
         region = entities.region or region
-        params = self.engine.plan(region, self.today()).params
+        params = self.engine.plan(region, on).params
         return Understanding(canonical, entities, region, self.retriever(region).rank(canonical, entities, params))
 
     def _understand(self, text: str, state: dict, ctx: Context) -> list[Reply]:

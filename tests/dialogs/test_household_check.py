@@ -87,6 +87,8 @@ def sensible_answer(question: str) -> str:
         return "1"
     if "\n1. 是" in question:
         return "不是"
+    if "\n1. " in question:
+        return "1"
     if "请回复数字" in question:
         return "0"
     return "没有"
