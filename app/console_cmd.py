@@ -45,7 +45,3 @@ def run(jsonl: bool, db: str | None, region: str | None, date: str | None) -> in
     else:
         asyncio.run(adapter.run_interactive())
     return 0
-
-
-def run_interactive(db: str | None, region: str | None, date: str | None) -> int:
-    return run(False, db, region, date)
