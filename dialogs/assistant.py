@@ -84,8 +84,8 @@ class Assistant:
         self.store = store
         self.kb = kb or default_kb()
         self.engine = Engine(self.kb)
-        setup_jieba(self.kb)
         self.lexicon: Lexicon = load_lexicon(extra_terms=policy_terms(self.kb))
+        setup_jieba(self.kb, self.lexicon.terms)
         self.flows = load_flows()
         self.runner = FlowRunner(self.flows)
         self.texts = load_texts()

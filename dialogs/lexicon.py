@@ -47,7 +47,7 @@ class Lexicon:
         index: dict[tuple[str, ...], list[str]] = {}
         for term in self.terms:
             if 2 <= len(term) <= 5:
-                index.setdefault(_sound(term), []).append(term)
+                index.setdefault(sound(term), []).append(term)
         self._sound_index = index
 
     def canonical(self, text: str) -> str:
@@ -56,7 +56,14 @@ class Lexicon:
         text = self.repair(text)
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self.synonyms[m.group(0)], text)
+        return self._pattern.sub(lambda m: self._replacement(m, text), text)
+
+    def _replacement(self, match: re.Match, text: str) -> str:
+        """The canonical word, unless the variant is part of that very word (读研 in 读研究生)."""
+        variant, canonical = match.group(0), self.synonyms[match.group(0)]
+        start, end = match.span()
+        around = text[max(0, start - len(canonical) + 1):end + len(canonical) - 1]
+        return variant if canonical in around else canonical
 
     def repair(self, text: str) -> str:
         """Replace a word that sounds like a policy term but is spelled differently.
@@ -67,7 +74,7 @@ class Lexicon:
         """
         if not text or not self._sound_index:
             return text
-        sounds = [fuzzy_pinyin(s) if s else "" for s in _per_char_pinyin(text)]
+        sounds = [_fuzzy_char(c) for c in text]
         starts = [0]
         for token in jieba.lcut(text, HMM=False):
             starts.append(starts[-1] + len(token))
@@ -106,19 +113,20 @@ def _is_hanzi(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff"
 
 
-def _per_char_pinyin(text: str) -> list[str]:
-    """One pinyin per character ("" for anything that is not a Chinese character)."""
-    return [_char_pinyin(char) for char in text]
-
-
 @lru_cache(maxsize=8192)
 def _char_pinyin(char: str) -> str:
     return lazy_pinyin(char, style=Style.NORMAL)[0] if _is_hanzi(char) else ""
 
 
-@lru_cache(maxsize=4096)
-def _sound(term: str) -> tuple[str, ...]:
-    return tuple(fuzzy_pinyin(s) for s in lazy_pinyin(term, style=Style.NORMAL))
+def sound(term: str) -> tuple[str, ...]:
+    """A word's pinyin with accent-tolerant spelling, one syllable per character, read the
+    same way as the windows of a message are read (character by character)."""
+    return tuple(_fuzzy_char(c) for c in term)
+
+
+@lru_cache(maxsize=16384)
+def _fuzzy_char(char: str) -> str:
+    return fuzzy_pinyin(_char_pinyin(char))
 
 
 def normalize_width(text: str) -> str:
@@ -143,5 +151,6 @@ def load_lexicon(path: Path | None = None, extra_terms: set[str] | None = None) 
             if variant != canonical:
                 synonyms[variant] = str(canonical)
     homophones = data.get("homophones") or {}
-    terms = set(map(str, table)) | set(synonyms) | (extra_terms or set())
+    # Repair restores policy words; two-character colloquial variants (招人) are everyday words.
+    terms = set(map(str, table)) | {v for v in synonyms if len(v) >= 3} | (extra_terms or set())
     return Lexicon(synonyms=synonyms, terms=terms, homophone_examples=dict(homophones))
