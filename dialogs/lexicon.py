@@ -9,6 +9,8 @@ Three layers, each cheap and each data-driven:
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -16,12 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
-from pypinyin import Style, lazy_pinyin
 
 from policy_kb import checks
 from policy_kb.yamlio import KBError, load_yaml
 
 LEXICON_FILE = Path(__file__).parent / "lexicon" / "synonyms.yaml"
+PINYIN_TABLE = Path(__file__).resolve().parent.parent / ".cache" / "pinyin-chars.pickle"
 
 # Southern accents and IME habits: flat/retroflex, n/l and front/back nasals sound alike.
 _FUZZY_PINYIN = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ang", "an"), ("eng", "en"), ("ing", "in"), ("l", "n"))
@@ -50,10 +52,12 @@ class Lexicon:
                 index.setdefault(sound(term), []).append(term)
         self._sound_index = index
 
-    def canonical(self, text: str) -> str:
-        """Normalise width and case, repair pinyin typos, then map synonyms to canonical words."""
+    def canonical(self, text: str, repair: bool = True) -> str:
+        """Normalise width and case, repair pinyin typos (not in curated text), then map
+        synonyms to canonical words."""
         text = normalize_width(text)
-        text = self.repair(text)
+        if repair:
+            text = self.repair(text)
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self._replacement(m, text), text)
@@ -109,13 +113,34 @@ class Lexicon:
         return None
 
 
-def _is_hanzi(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
-@lru_cache(maxsize=8192)
 def _char_pinyin(char: str) -> str:
-    return lazy_pinyin(char, style=Style.NORMAL)[0] if _is_hanzi(char) else ""
+    return _pinyin_table().get(char, "")
+
+
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict[str, str]:
+    """Toneless pinyin of every common Chinese character, built once with pypinyin.
+
+    Importing pypinyin loads its phrase dictionary (a quarter of a second), and only single
+    characters are needed here, so the table is kept in the project cache.
+    """
+    try:
+        with PINYIN_TABLE.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.PickleError, EOFError):
+        pass
+    from pypinyin import Style, lazy_pinyin
+
+    table = {chr(c): lazy_pinyin(chr(c), style=Style.NORMAL)[0] for c in range(0x4E00, 0xA000)}
+    try:
+        PINYIN_TABLE.parent.mkdir(parents=True, exist_ok=True)
+        partial = PINYIN_TABLE.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            pickle.dump(table, f, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(PINYIN_TABLE)
+    except OSError:
+        pass  # a read-only checkout still works, only slower to start
+    return table
 
 
 def sound(term: str) -> tuple[str, ...]:

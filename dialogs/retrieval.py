@@ -86,7 +86,9 @@ class Retriever:
         self.lexicon = lexicon
         self.texts: list[str] = []
         self.owner: list[int] = []
-        canon = lexicon.canonical
+        def canon(text: str) -> str:
+            return lexicon.canonical(text, repair=False)  # curated text has no typos to repair
+
         documents: list[Counter] = []
         keyword_lists: list[list[str]] = []
         for index, measure in enumerate(measures):
