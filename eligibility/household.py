@@ -66,21 +66,13 @@ def parse_household(data: Any, file: str = "<household>", model: FactModel | Non
         raise KBError(file, line_of(data), "家庭信息应为映射（键: 值）")
     household = Household(name=str(data.get("name") or ""), region=data.get("region"))
     for key, value in data.items():
-        at = data.line_of(key) if isinstance(data, LineDict) else None
         if key in ("name", "region", "members"):
             continue
         if key == "statuses":
-            _statuses(household, value, file, at)
+            _statuses(household, value, file, data.line_of(key) if isinstance(data, LineDict) else None)
             continue
-        spec = model.household.get(key)
-        if spec is None:
-            raise KBError(file, at, f"未知字段 '{key}'（可用字段见 README 的“家庭文件格式”）")
-        if value is None:
-            continue
-        try:
-            household.facts[key] = spec.check(value)
-        except ValueError as exc:
-            raise KBError(file, at, f"字段 '{key}'（{spec.label}）{exc}") from None
+        _set_checked(household.facts, model.household, data, key, value, file, "字段",
+                     f"未知字段 '{key}'（可用字段见 README 的“家庭文件格式”）")
     if "members" in data and data["members"] is not None:
         members = data["members"]
         if not isinstance(members, list):
@@ -118,17 +110,22 @@ def _member(raw: Any, index: int, file: str, model: FactModel) -> dict[str, Any]
         raise KBError(file, line_of(raw), f"{who} 应为映射（键: 值）")
     member: dict[str, Any] = {}
     for key, value in raw.items():
-        at = raw.line_of(key) if isinstance(raw, LineDict) else None
-        spec = model.member.get(key)
-        if spec is None:
-            raise KBError(file, at, f"{who} 有未知字段 '{key}'")
-        if value is None:
-            continue
-        try:
-            member[key] = spec.check(value)
-        except ValueError as exc:
-            raise KBError(file, at, f"{who} 的字段 '{key}'（{spec.label}）{exc}") from None
+        _set_checked(member, model.member, raw, key, value, file, f"{who} 的字段", f"{who} 有未知字段 '{key}'")
     return member
+
+
+def _set_checked(target: dict, specs: dict, raw: Any, key: str, value: Any, file: str, field: str, unknown: str) -> None:
+    """Store a fact after checking it against its spec; errors name the field and line."""
+    at = raw.line_of(key) if isinstance(raw, LineDict) else None
+    spec = specs.get(key)
+    if spec is None:
+        raise KBError(file, at, unknown)
+    if value is None:
+        return
+    try:
+        target[key] = spec.check(value)
+    except ValueError as exc:
+        raise KBError(file, at, f"{field} '{key}'（{spec.label}）{exc}") from None
 
 
 def load_household(path: str | Path) -> Household:

@@ -61,19 +61,25 @@ class Leaf(Node):
                 out.append((None if scope == "household" else mi, path))
 
 
-class All(Node):
+class _Group(Node):
+    """`all` stops at the first False, `any` at the first True; otherwise an unknown part
+    makes the whole unknown."""
+
+    decisive: bool
+
     def __init__(self, children: list[Node]) -> None:
         self.children = children
         self.params = frozenset().union(*(c.params for c in children))
         self.facts = frozenset().union(*(c.facts for c in children))
         evs = tuple(c.ev for c in children)
+        decisive = self.decisive
 
         def ev(h, m, p, ms):
-            result: bool | None = True
+            result: bool | None = not decisive
             for child in evs:
                 value = child(h, m, p, ms)
-                if value is False:
-                    return False
+                if value is decisive:
+                    return decisive
                 if value is None:
                     result = None
             return result
@@ -86,29 +92,12 @@ class All(Node):
                 child.missing(h, m, p, ms, mi, out)
 
 
-class AnyOf(Node):
-    def __init__(self, children: list[Node]) -> None:
-        self.children = children
-        self.params = frozenset().union(*(c.params for c in children))
-        self.facts = frozenset().union(*(c.facts for c in children))
-        evs = tuple(c.ev for c in children)
+class All(_Group):
+    decisive = False
 
-        def ev(h, m, p, ms):
-            result: bool | None = False
-            for child in evs:
-                value = child(h, m, p, ms)
-                if value is True:
-                    return True
-                if value is None:
-                    result = None
-            return result
 
-        self.ev = ev
-
-    def missing(self, h, m, p, ms, mi, out):
-        for child in self.children:
-            if child.ev(h, m, p, ms) is None:
-                child.missing(h, m, p, ms, mi, out)
+class AnyOf(_Group):
+    decisive = True
 
 
 class Not(Node):

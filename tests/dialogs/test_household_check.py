@@ -13,12 +13,17 @@ DESCRIPTION = "我家是监测户，4口人。我45岁在外省打工，老婆43
 MAX_TURNS = 25
 
 
-def interview(chat: Chat, answer: str = "不知道") -> tuple[list[str], str]:
-    """Run the check, answering every question the same way; return the questions and the answer."""
+def start_interview(chat: Chat) -> str:
+    """Ask for a check, consent, describe the family, confirm; return the first question."""
     chat.say("帮我看看我家能享受什么")
     chat.say("同意")
     chat.say(DESCRIPTION)
-    reply = chat.say("对")
+    return chat.say("对")
+
+
+def interview(chat: Chat, answer: str = "不知道") -> tuple[list[str], str]:
+    """Run the check, answering every question the same way; return the questions and the answer."""
+    reply = start_interview(chat)
     questions = []
     for _ in range(MAX_TURNS):
         if "必须落实（★）" in reply:
@@ -95,10 +100,7 @@ def sensible_answer(question: str) -> str:
 
 
 def test_family_questions_are_asked_once_for_everyone(chat: Chat) -> None:
-    chat.say("帮我看看我家能享受什么")
-    chat.say("同意")
-    chat.say(DESCRIPTION)
-    reply = chat.say("对")
+    reply = start_interview(chat)
     per_member = []
     for _ in range(MAX_TURNS):
         if "必须落实（★）" in reply:
@@ -110,10 +112,7 @@ def test_family_questions_are_asked_once_for_everyone(chat: Chat) -> None:
 
 
 def test_one_digit_answers_for_every_member(chat: Chat) -> None:
-    chat.say("帮我看看我家能享受什么")
-    chat.say("同意")
-    chat.say(DESCRIPTION)
-    reply = chat.say("对")
+    reply = start_interview(chat)
     while "下面每一位买的是哪种医保" not in reply:
         reply = chat.say(sensible_answer(reply))
     assert "买的是哪种医保" not in chat.say("1")
