@@ -26,7 +26,6 @@ STATUS_FACTS = {
     "易地搬迁": "relocated",
     "易地扶贫搬迁": "relocated",
 }
-META_KEYS = ("name", "region", "statuses", "members")
 
 
 @dataclass(slots=True)
