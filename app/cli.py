@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import app
+from workflow.logmask import install_log_masking
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def main(argv: list[str]) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
+    install_log_masking()  # phone and ID numbers never reach a log in full
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

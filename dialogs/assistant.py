@@ -9,6 +9,7 @@ loses an answer the user has seen.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import re
 import time
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_TIMEOUT = 30 * 60
 MAX_TEXT = 500
+# Modules that extend the conversation (imported when an Assistant is made, so they may
+# import this module): the monitoring-application workflow, roles, reminders and privacy.
+PLUGINS = ("dialogs.workflow_actions",)
 HISTORY = 10
 UNDERSTAND_CACHE = 4096
 # Calibrated on the question set's score distribution (top-1 precision ≥ 95% above
@@ -81,6 +85,8 @@ class Assistant:
 
     def __init__(self, store: Store, kb: KnowledgeBase | None = None, region: str | None = None,
                  today: dt.date | None = None, clock: Callable[[], float] = time.time) -> None:
+        for plugin in PLUGINS:
+            importlib.import_module(plugin)  # registers its intents, command readers and flow hooks
         self.store = store
         self.kb = kb or default_kb()
         self.engine = Engine(self.kb)
@@ -292,6 +298,10 @@ class Assistant:
         return Understanding(canonical, entities, region, self.retriever(region).rank(canonical, entities, params))
 
     def _understand(self, text: str, state: dict, ctx: Context) -> list[Reply]:
+        for reader in self.command_readers:
+            replies = reader(self, text, state, ctx)
+            if replies is not None:
+                return replies
         read = self.understand(text, ctx.region)
         canonical, entities, candidates = read.canonical, read.entities, read.candidates
         ctx.region = read.region
@@ -340,6 +350,15 @@ class Assistant:
         return replies
 
     intent_handlers: dict[str, Callable[[Assistant, str, dict, Context], list[Reply]]] = {}
+    # Messages that are commands rather than phrases (邀请码 ABCD-1234, 走访 SQ2026-000001 …):
+    # each reader returns replies, or None when the message is not its command.
+    command_readers: list[Callable[[Assistant, str, dict, Context], list[Reply] | None]] = []
+
+
+def command_reader(fn: Callable[[Assistant, str, dict, Context], list[Reply] | None]) -> Callable:
+    """Register a reader of command messages, tried before intents and policy questions."""
+    Assistant.command_readers.append(fn)
+    return fn
 
 
 def intent(name: str) -> Callable:
@@ -387,5 +406,3 @@ def _copy(value: Any) -> Any:
         return [_copy(v) for v in value]
     return value
 
-
-import dialogs.workflow_actions  # noqa: E402, F401  (registers workflow intents and hooks; last, as it needs Assistant and intent)

@@ -4,22 +4,17 @@ Registers the intents of dialogs/lexicon/intents.yaml that the workflow answers 
 我的申请, 订阅提醒, 退订, 我的信息, 删除我的信息), the flow hooks of workflow/chat/, and the
 commands that are not phrases an intent can list: invite codes ("邀请码 ABCD-1234"), application
 numbers with a step word ("走访 SQ2026-000001 已入户核实"), 我的待办, 月报, 申请复核, 确认申请.
-Those commands are read before intent matching, by wrapping `Assistant._understand`: the core
-has no seam for them, and they must win over its fuzzy policy search.
-
-dialogs/assistant.py imports this module; it works whichever of the two is imported first, as
-long as `Assistant` and `intent` exist when this module runs (see the import line there).
+Those commands are read before intent matching (a command reader), so they win over the
+fuzzy policy search. The Assistant imports this module as a plugin when it is made.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import workflow.chat.apply as apply
 import workflow.chat.privacy as privacy
 import workflow.chat.work as work
 from dialogs.answers import clean
-from dialogs.assistant import Assistant, intent
+from dialogs.assistant import Assistant, command_reader, intent
 from dialogs.context import Context
 from dialogs.messages import Reply
 from workflow.access import invite_code_in
@@ -62,6 +57,7 @@ def _delete_data(assistant: Assistant, text: str, state: dict, ctx: Context) -> 
     return assistant._start_flow("delete_data", state, ctx)
 
 
+@command_reader
 def workflow_command(assistant: Assistant, text: str, state: dict, ctx: Context) -> list[Reply] | None:
     """Replies to a workflow command, or None if the message is not one."""
     code = invite_code_in(text)
@@ -84,16 +80,3 @@ def workflow_command(assistant: Assistant, text: str, state: dict, ctx: Context)
         if number:
             return say("already_submitted_tap", number=number)
     return None
-
-
-def _with_workflow_commands(understand: Callable[..., list[Reply]]) -> Callable[..., list[Reply]]:
-    def understand_with_workflow(self: Assistant, text: str, state: dict, ctx: Context) -> list[Reply]:
-        replies = workflow_command(self, text, state, ctx)
-        return replies if replies is not None else understand(self, text, state, ctx)
-
-    understand_with_workflow.wraps_workflow = True  # type: ignore[attr-defined]
-    return understand_with_workflow
-
-
-if not getattr(Assistant._understand, "wraps_workflow", False):
-    Assistant._understand = _with_workflow_commands(Assistant._understand)  # type: ignore[method-assign]

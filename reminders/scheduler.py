@@ -1,0 +1,250 @@
+"""Plans due reminders into the store's queue and dispatches them: none lost, none twice, none at night.
+
+Planning is idempotent: every reminder has a dedupe key (rule + user + period), so planning
+again, in any number of processes, queues nothing twice. Only the latest occurrence of a rule is
+planned, and only while it is fresh (`fresh_days`), so after downtime a user gets one catch-up
+reminder per rule, not a backlog; a queued one that went stale meanwhile is dropped on dispatch.
+
+Dispatching claims due reminders with a lease (claim_due: SKIP LOCKED on PostgreSQL), pushes
+them, and marks them sent. A restart loses nothing: a claim whose worker died returns to the queue
+when its lease ends; a push that went out is marked sent even if the dispatch is cancelled. The one
+window left is a process killed between the channel accepting a push and mark_sent: that push (at
+most `concurrency` of them) goes out again after the lease. So: never lost, and twice only then.
+Between 21:00 and 08:00 Beijing time nothing is pushed; what falls due then goes out at 08:00.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from eligibility.engine import Engine
+from eligibility.household import Household, parse_household
+from policy_kb.model import KnowledgeBase
+from policy_kb.yamlio import KBError
+from reminders.pusher import Pusher
+from reminders.rules import Rule, load_rules
+from storage.base import Store
+from storage.records import Reminder, User
+from workflow.access import Actor
+from workflow.calendar import DAY, add_working_days, at, last_day_of, local, short
+from workflow.service import Desk
+from workflow.views import who
+
+log = logging.getLogger(__name__)
+
+RULE_KIND = "rule"
+QUIET_FROM = dt.time(21, 0)
+QUIET_UNTIL = dt.time(8, 0)
+MAX_ATTEMPTS = 5
+RETRY_AFTER = 3600.0  # seconds, times the attempts so far
+NOTICE_LOOKBACK = 2 * DAY  # how far back planning looks for status notices a crash may have lost
+PLAN_LEASE = "reminders:plan"
+T = TypeVar("T")
+
+
+def quiet(ts: float) -> bool:
+    moment = local(ts).time()
+    return moment >= QUIET_FROM or moment < QUIET_UNTIL
+
+
+def not_at_night(ts: float) -> float:
+    """`ts`, or 08:00 after it if it falls in the quiet hours."""
+    if not quiet(ts):
+        return ts
+    moment = local(ts)
+    day = moment.date() if moment.time() < QUIET_UNTIL else moment.date() + dt.timedelta(days=1)
+    return at(day, QUIET_UNTIL.hour, QUIET_UNTIL.minute)
+
+
+async def _in_thread(call: Callable[..., T], *args: object) -> T:
+    """A blocking store call in a worker thread. Shielded: if the dispatch is cancelled meanwhile, the call
+    still runs to the end (the event loop waits for its threads when it closes), so a push that went out is
+    still marked sent.
+    """
+    return await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, call, *args))
+
+
+@dataclass(slots=True)
+class RunReport:
+    planned: int = 0
+    sent: int = 0
+    retried: int = 0
+    dropped: int = 0
+    capped: bool = False  # the run stopped at max_per_run with more due
+
+
+class Scheduler:
+    def __init__(self, store: Store, kb: KnowledgeBase, pusher: Pusher, *, worker: str | None = None, max_per_run: int = 1000,
+                 batch: int = 100, concurrency: int = 8, lease_seconds: float = 300.0, plan_every: float = 600.0,
+                 rules: tuple[Rule, ...] | None = None, clock: Callable[[], float] = time.time) -> None:
+        """concurrency: users pushed to at once; plan_every: seconds between plannings across all processes (a store lease), 0: every run."""
+        self.store = store
+        self.pusher = pusher
+        self.engine = Engine(kb)
+        self.desk = Desk(store, kb, self.engine, clock)
+        self.worker = worker or f"reminders-{uuid.uuid4().hex[:8]}"
+        self.max_per_run = max_per_run
+        self.batch = batch
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.plan_every = plan_every
+        self.rules = rules if rules is not None else load_rules()
+        self.clock = clock
+
+    # -- one run -------------------------------------------------------------------------------
+    def run_once(self, now: float) -> RunReport:
+        """Plan and dispatch as of `now` (for tests and `reminders run --once`)."""
+        return asyncio.run(self.tick(now))
+
+    async def tick(self, now: float) -> RunReport:
+        planned = self.plan(now) if self.plan_every <= 0 or self.store.kv_lock(PLAN_LEASE, self.plan_every) else 0
+        report = await self.dispatch(now)
+        report.planned = planned
+        return report
+
+    async def run_forever(self, stop: asyncio.Event, interval: float = 60.0) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.tick(self.clock())
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("reminders: a run failed")
+                report = RunReport()
+            if report.planned or report.sent or report.retried or report.dropped:
+                log.info("reminders: planned %d, sent %d, retry %d, dropped %d", report.planned, report.sent, report.retried, report.dropped)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0 if report.capped else interval)
+            except TimeoutError:
+                pass
+
+    # -- planning ------------------------------------------------------------------------------
+    def plan(self, now: float) -> int:
+        """Queues what is due by `now` and not queued yet; returns how many were new."""
+        today = local(now).date()
+        queued = self.desk.queue_missed_notices(now - NOTICE_LOOKBACK)
+        subscribers = [(u, topics) for u in self.store.list_users() if (topics := self.store.get_subscription(u.channel, u.user))]
+        for user, topics in subscribers:
+            household = self._household(user)
+            for rule in self.rules:
+                if rule.before_deadline is None and rule.topic in topics and rule.serves(user.role, household is not None):
+                    queued += self._plan_calendar(rule, user, household, now, today)
+        queued += self._plan_deadlines([(u, t) for u, t in subscribers if u.role != "villager"], now)
+        return queued
+
+    def _plan_calendar(self, rule: Rule, user: User, household: Household | None, now: float, today: dt.date) -> int:
+        day = rule.latest(today)
+        if day is None:
+            return 0
+        due = at(day, rule.send_at.hour, rule.send_at.minute)
+        if not due <= now < due + rule.fresh_days * DAY:
+            return 0
+        if rule.for_households and not rule.matches(household, self._params(household, user, today)):
+            return 0
+        return self._queue(rule, user, rule.text, due, due + rule.fresh_days * DAY, day.isoformat())
+
+    def _plan_deadlines(self, staff: list[tuple[User, list[str]]], now: float) -> int:
+        rules = [r for r in self.rules if r.before_deadline is not None]
+        states = [s for s, state in self.desk.workflow.states.items() if state.deadline]
+        if not rules or not staff:
+            return 0
+        queued = 0
+        for app in self.store.list_applications(states=states):
+            if app.deadline is None or app.deadline <= now:
+                continue
+            last_day = last_day_of(app.deadline)
+            for rule in rules:
+                due = at(add_working_days(last_day, -(rule.before_deadline or 0)), rule.send_at.hour, rule.send_at.minute)
+                expires = min(app.deadline, due + rule.fresh_days * DAY)
+                if not due <= now < expires:
+                    continue
+                text = rule.text.format(number=app.number, who=who(app), state=self.desk.workflow.states[app.state].label, day=short(last_day))
+                for user, topics in staff:
+                    actor = Actor(user.channel, user.user, user.role, user.region, tuple(user.villages))
+                    if rule.topic in topics and user.role in rule.audience and self.desk.steps_for(actor, app):
+                        queued += self._queue(rule, user, text, due, expires, f"{app.number}:{last_day.isoformat()}")
+        return queued
+
+    def _queue(self, rule: Rule, user: User, text: str, due: float, expires: float, period: str) -> int:
+        payload = {"texts": [f"{text}\n{self.desk.texts['reminder_footer']}"], "rule": rule.id, "topic": rule.topic, "expires_at": expires}
+        key = f"{RULE_KIND}:{rule.id}:{user.channel}:{user.user}:{period}"
+        return self.store.schedule_reminder(user.channel, user.user, RULE_KIND, payload, not_at_night(due), dedupe_key=key) is not None
+
+    def _household(self, user: User) -> Household | None:
+        saved = (self.store.load_profile(user.channel, user.user) or {}).get("household")
+        if saved is None:
+            return None
+        try:
+            return parse_household(saved, f"<profile {user.channel}>")
+        except KBError as exc:
+            log.warning("reminders: a saved household cannot be read (%s); household rules skipped for this user", exc.reason)
+            return None
+
+    def _params(self, household: Household | None, user: User, today: dt.date) -> dict[str, float | None]:
+        region = (household.region if household else None) or user.region
+        try:
+            return self.engine.plan(region, today).params
+        except KeyError:
+            return self.engine.plan(None, today).params
+
+    # -- dispatching ---------------------------------------------------------------------------
+    async def dispatch(self, now: float) -> RunReport:
+        """Pushes up to max_per_run due reminders; nothing in the quiet hours."""
+        report = RunReport()
+        if quiet(now):
+            return report
+        handled = 0
+        while handled < self.max_per_run:
+            batch = self.store.claim_due(now, min(self.batch, self.max_per_run - handled), self.worker, self.lease_seconds)
+            if not batch:
+                return report
+            await self._deliver_batch(batch, now, report)
+            handled += len(batch)
+        report.capped = True
+        return report
+
+    async def _deliver_batch(self, batch: list[Reminder], now: float, report: RunReport) -> None:
+        """Users in parallel (a channel API call takes a while), each user's reminders in order."""
+        per_user: dict[tuple[str, str], list[Reminder]] = {}
+        for reminder in batch:
+            per_user.setdefault((reminder.channel, reminder.user), []).append(reminder)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def deliver_in_order(reminders: list[Reminder]) -> None:
+            async with slots:
+                for reminder in reminders:
+                    await self._deliver(reminder, now, report)
+
+        await asyncio.gather(*(deliver_in_order(reminders) for reminders in per_user.values()))
+
+    async def _deliver(self, reminder: Reminder, now: float, report: RunReport) -> None:
+        if await _in_thread(self._stale, reminder, now):
+            await _in_thread(self.store.mark_failed, reminder.id, None)
+            report.dropped += 1
+            return
+        try:
+            delivered = await self.pusher.send(reminder.channel, reminder.user, list(reminder.payload["texts"]))
+        except Exception:
+            log.exception("reminders: pushing reminder %d on %s failed", reminder.id, reminder.channel)
+            delivered = False
+        if delivered:
+            await _in_thread(self.store.mark_sent, reminder.id)
+            report.sent += 1
+            return
+        retry = None if reminder.attempts >= MAX_ATTEMPTS else not_at_night(now + RETRY_AFTER * reminder.attempts)
+        await _in_thread(self.store.mark_failed, reminder.id, retry)
+        report.retried += retry is not None
+        report.dropped += retry is None
+
+    def _stale(self, reminder: Reminder, now: float) -> bool:
+        """A rule reminder that is no longer worth sending: past its freshness, or the user unsubscribed."""
+        if reminder.kind != RULE_KIND:
+            return False
+        if now >= reminder.payload.get("expires_at", float("inf")):
+            return True
+        return reminder.payload.get("topic") not in (self.store.get_subscription(reminder.channel, reminder.user) or [])

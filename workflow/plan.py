@@ -1,0 +1,62 @@
+"""The support plan (一户一策): the engine's measures for the household, ★ (must be done) first.
+
+The household is what the application says (monitored now, income per head, the kind of risk)
+merged with the household the applicant saved in a household check, if they did. The plan is
+kept in the application data when it is made, so the checklist's done marks refer to a fixed list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from eligibility.engine import Engine
+from eligibility.household import Household, parse_household
+from policy_kb.yamlio import KBError
+from storage.records import Application
+
+log = logging.getLogger(__name__)
+# Risks that mean spending jumped or income fell (the fact household.rigid_expense_surge).
+SURGE_RISKS = ("因病", "因残", "因学", "因灾", "因意外", "失业", "收入骤减", "刚性支出骤增")
+
+
+def household_of(app: Application, profile: dict[str, Any] | None) -> Household:
+    saved = (profile or {}).get("household") or {}
+    try:
+        household = parse_household(saved, "<profile>")
+    except KBError:  # an old or broken profile must not block the plan
+        log.warning("application %s: the saved household could not be read; planning from the application only", app.number)
+        household = parse_household({})
+    data = app.data
+    household.facts["monitored"] = True
+    if data.get("income_per_head") is not None:
+        household.facts["income_per_head"] = float(data["income_per_head"])
+    if data.get("risk") in SURGE_RISKS:
+        household.facts["rigid_expense_surge"] = True
+    return household
+
+
+def make_plan(engine: Engine, app: Application, profile: dict[str, Any] | None, today: dt.date) -> list[dict[str, Any]]:
+    """One item per measure (members named), ★ first, as stored in the application data under "plan"."""
+    result = engine.evaluate(household_of(app, profile), app.region, today)
+    items: dict[str, dict[str, Any]] = {}
+    for e in result.entitlements:  # already ★ first
+        item = items.setdefault(e.measure.id, {"id": e.measure.id, "title": e.measure.title, "star": e.measure.mandatory, "who": []})
+        if e.member_label and e.member_label not in item["who"]:
+            item["who"].append(e.member_label)
+    return list(items.values())
+
+
+def item_title(item: dict[str, Any]) -> str:
+    who = f"（{'、'.join(item['who'])}）" if item.get("who") else ""
+    return f"{'★' if item['star'] else '●'}{item['title']}{who}"
+
+
+def checklist(app: Application) -> list[dict[str, Any]]:
+    """The ★ items of the stored plan: what the cadre must see done."""
+    return [item for item in app.data.get("plan") or [] if item["star"]]
+
+
+def is_done(app: Application, measure_id: str) -> bool:
+    return measure_id in (app.data.get("done") or {})
