@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from storage.open import open_store
 from storage.sqlstore import SqlStore
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-NO_POSTGRES = "set TEST_POSTGRES_URL=postgresql://... to run the PostgreSQL tests"
 
 
 class Clock:
@@ -27,21 +21,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    # Not waiting for the WAL flush at each commit changes no locking or visibility, only crash durability,
-    # and makes the 10,000-reminder test several times faster.
-    yield f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}&options=-csynchronous_commit%3Doff"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture
