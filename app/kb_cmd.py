@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections import Counter
 
 from policy_kb.loader import load_kb
@@ -10,23 +11,25 @@ from policy_kb.model import CATEGORIES, KnowledgeBase
 from policy_kb.yamlio import KBError
 
 
+def pad(text: str, width: int) -> str:
+    """Pad to a terminal width: Chinese characters take two columns."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
 def summary(kb: KnowledgeBase) -> list[str]:
-    """Measures per category and region: own measures of each region, then what applies there."""
-    lines = []
+    """Measures per category and region (★ mandatory / ● optional), then each file's own."""
     regions = list(kb.regions.values())
-    header = "类别".ljust(10) + "".join(r.name.ljust(8) for r in regions)
-    lines.append("各地区适用的措施数（★必须/●可选）：")
-    lines.append(header)
+    first, cell = 18, 10
+    lines = ["各地区适用的措施数（★必须/●可选）：", pad("类别", first) + "".join(pad(r.name, cell) for r in regions)]
     for category in CATEGORIES:
-        row = category.ljust(10 - len(category) + len(category))
         cells = []
         for region in regions:
             measures = [m for m in kb.views[region.id].measures if m.category == category]
             star = sum(m.mandatory for m in measures)
-            cells.append(f"{star}★{len(measures) - star}●".ljust(8))
-        lines.append(f"{row:<8}" + "".join(cells))
-    totals = "".join(f"{len(kb.views[r.id].measures)}".ljust(8) for r in regions)
-    lines.append(f"{'合计':<8}" + totals)
+            cells.append(pad(f"{star}★{len(measures) - star}●", cell))
+        lines.append(pad(category, first) + "".join(cells))
+    lines.append(pad("合计", first) + "".join(pad(str(len(kb.views[r.id].measures)), cell) for r in regions))
     own = Counter(m.region for m in kb.all_measures())
     lines.append("各文件自有措施：" + "，".join(f"{kb.regions[r].name} {n} 项" for r, n in own.items()))
     params = {p.id for v in kb.views.values() for p in v.parameters.values()}
