@@ -15,10 +15,9 @@ from dialogs.entities import extract, to_digits
 from dialogs.flow import HOOKS, ActionResult
 from dialogs.household_parse import parse_description
 from dialogs.messages import Choice, Reply
-from dialogs.render import household_answer
 from eligibility.facts import FactSpec, fact_model
 from eligibility.household import Household, parse_household, with_defaults
-from eligibility.report import missing_label
+from eligibility.report import missing_label, result_blocks
 from policy_kb.conditions import Leaf, Node
 
 MAX_QUESTIONS = 15
@@ -281,7 +280,7 @@ def answer_household(ctx: Context, state: dict, text: str | None) -> ActionResul
     result = ctx.engine.evaluate(household, ctx.region, ctx.today)
     labels = [household.member_label(i) for i in range(len(household.members or []))]
     skipped = [missing_label((m, p), labels) for m, p in state["slots"].get("skipped", [])]
-    blocks = household_answer(result, labels, skipped)
+    blocks = result_blocks(result, labels, skipped)
     if state["slots"].get("consent"):
         ctx.save_household(household)
         blocks.append("家庭情况已保存。回复“我的信息”可以查看或删除。")

@@ -8,6 +8,7 @@ loses an answer the user has seen.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib
 import logging
@@ -132,9 +133,6 @@ class Assistant:
             shown = [self.engine.amount_result(ap) for ap in lines]
         return shown, paths
 
-    def warnings(self, measure: Measure, region: str, on: dt.date) -> tuple[str, ...]:
-        return self.engine.measure_warnings(measure, on)
-
     # -- one message -------------------------------------------------------------------
     def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
         try:
@@ -247,7 +245,7 @@ class Assistant:
         return self._finish(turn, state)
 
     def _continue_flow(self, text: str, state: dict, ctx: Context) -> list[Reply]:
-        snapshot = _copy(state["flow"])
+        snapshot = copy.deepcopy(state["flow"])
         ctx.flow_state = state["flow"]
         turn = self.runner.answer(state["flow"], text, ctx)
         history = state.setdefault("history", [])
@@ -397,12 +395,3 @@ def policy_terms(kb: KnowledgeBase) -> set[str]:
 
 def _plain(facts: dict) -> dict:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in facts.items()}
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
-

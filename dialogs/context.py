@@ -58,7 +58,7 @@ class Context:
         return self.assistant.measure_amounts(measure, self.region, self.today, household, member)
 
     def answer_text(self, measure: Measure, amounts: list[AmountResult]) -> str:
-        warnings = self.assistant.warnings(measure, self.region, self.today)
+        warnings = self.engine.measure_warnings(measure, self.today)
         text = measure_answer(measure, amounts, self.assistant.kb, warnings, self.view().region.name)
         if "household.monitored" in measure.when.facts:
             text += "\n" + self.texts["audience_note"]

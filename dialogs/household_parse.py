@@ -44,7 +44,7 @@ class Described:
         return not self.household and not self.members and self.size is None
 
 
-def _member_facts(clause: str, region_names: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+def _member_facts(clause: str, region_names: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     found = extract(clause, region_names)
     member = dict(found.member)
     if any(w in clause for w in _FARMING):
@@ -56,7 +56,7 @@ def _member_facts(clause: str, region_names: dict[str, str]) -> tuple[dict[str, 
         member.setdefault("work_status", "上学")
     elif member.get("work_status") not in (None, "上学"):
         member.setdefault("school_stage", "不在读")  # someone working or farming is not a pupil
-    return member, found.household, found
+    return member, found.household
 
 
 def parse_description(text: str, region_names: dict[str, str]) -> Described:
@@ -68,7 +68,7 @@ def parse_description(text: str, region_names: dict[str, str]) -> Described:
     current: dict[str, Any] | None = None
     for clause in filter(None, (c.strip() for c in _CLAUSE.split(text))):
         person = _PERSON_PATTERN.search(clause)
-        facts, household_facts, _ = _member_facts(clause, region_names)
+        facts, household_facts = _member_facts(clause, region_names)
         described.household.update(household_facts)
         if person and (facts or _RELATION[person.group(0)] != "户主"):
             relation = _RELATION[person.group(0)]

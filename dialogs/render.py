@@ -1,13 +1,14 @@
-"""Chat-sized answers: a measure for a policy question, a household's entitlements, and splitting
-long replies to the channel's limits without cutting a line in half.
+"""Chat-sized answers: a measure for a policy question, and splitting long replies to the
+channel's limits without cutting a line in half. (A household's entitlements are rendered by
+eligibility/report.py, the same text the CLI prints.)
 """
 
 from __future__ import annotations
 
 from dialogs.messages import ChannelLimits, Reply
-from eligibility.engine import AmountResult, Entitlement, Result, format_number
-from eligibility.report import amount_text, citation, missing_label
-from policy_kb.model import KnowledgeBase, Measure, Source
+from eligibility.engine import AmountResult
+from eligibility.report import amount_text, citation
+from policy_kb.model import KnowledgeBase, Measure
 
 
 def measure_answer(measure: Measure, amounts: list[AmountResult], kb: KnowledgeBase, warnings: tuple[str, ...],
@@ -23,46 +24,6 @@ def measure_answer(measure: Measure, amounts: list[AmountResult], kb: KnowledgeB
     lines.append(f"依据：{citation(measure.source, kb.sources)}")
     lines.extend(warnings)
     return "\n".join(lines)
-
-
-def amount_table(measure: Measure, amounts: list[AmountResult]) -> str:
-    return "\n".join(f"· {amount_text(a)}" for a in amounts)
-
-
-def _entitlement(e: Entitlement, sources: dict[str, Source], number: int) -> str:
-    who = f"（{e.member_label}）" if e.member_label else ""
-    lines = [f"{number}. {e.measure.mark}{e.measure.title}{who}"]
-    if e.amounts:
-        lines.extend(f"   {amount_text(a)}" for a in e.amounts)
-    else:
-        lines.append(f"   {e.measure.gives}")
-    lines.append(f"   原因：{e.why}")
-    lines.append(f"   怎么办：{e.measure.how_to_apply}")
-    lines.append(f"   依据：{citation(e.measure.source, sources, quote=False)}")
-    lines.extend(f"   {w}" for w in e.warnings)
-    return "\n".join(lines)
-
-
-def household_answer(result: Result, member_labels: list[str], skipped: list[str]) -> list[str]:
-    """Entitlements as chat blocks: mandatory (★) first, each block one measure."""
-    mandatory = [e for e in result.entitlements if e.measure.mandatory]
-    optional = [e for e in result.entitlements if not e.measure.mandatory]
-    head = [f"按{result.region.name}的政策，您家可以享受 {len(mandatory)} 项必须落实（★）的帮扶，{len(optional)} 项可以争取（●）的帮扶。"]
-    total = result.per_year_total
-    if total:
-        head.append(f"按学期、按年发的补助，合计每年约{format_number(total)}元（不含一次性、封顶类和比例类）。")
-    blocks = ["\n".join(head)]
-    number = 0
-    for title, group in (("★ 必须落实", mandatory), ("● 可以争取", optional)):
-        if group:
-            blocks.append(title)
-        for e in group:
-            number += 1
-            blocks.append(_entitlement(e, result.sources, number))
-    unsure = [missing_label(m, member_labels) for m in result.deciding_facts]
-    if unsure or skipped:
-        blocks.append("还需要核实：" + "、".join(dict.fromkeys(unsure + skipped)) + "。请找结对帮扶人或村干部确认。")
-    return blocks
 
 
 def _size(text: str, limits: ChannelLimits) -> bool:

@@ -84,14 +84,13 @@ class Retriever:
 
     def __init__(self, measures: list[Measure], lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.texts: list[str] = []
-        self.owner: list[int] = []
+        self.texts_of: list[list[str]] = []  # each measure's title and examples, for similarity
         def canon(text: str) -> str:
             return lexicon.canonical(text, repair=False)  # curated text has no typos to repair
 
         documents: list[Counter] = []
         keyword_lists: list[list[str]] = []
-        for index, measure in enumerate(measures):
+        for measure in measures:
             examples = [canon(t) for t in measure.examples]
             keywords = sorted({canon(k) for k in measure.keywords if len(k) >= 2}, key=len, reverse=True)
             title = canon(measure.title)
@@ -99,9 +98,7 @@ class Retriever:
                           + terms(canon(measure.gives)))
             documents.append(bag)
             keyword_lists.append(keywords)
-            for text in [title, *examples]:
-                self.texts.append(text)
-                self.owner.append(index)
+            self.texts_of.append([title, *examples])
         count = len(measures)
         document_frequency: Counter = Counter(t for bag in documents for t in bag)
         keyword_df = Counter(k for keywords in keyword_lists for k in set(keywords))
@@ -117,9 +114,6 @@ class Retriever:
             _Entry(measure, [(k, math.log(1 + count / keyword_df[k])) for k in keyword_lists[i]], _measure_facts(measure))
             for i, measure in enumerate(measures)
         ]
-        self.texts_of: list[list[str]] = [[] for _ in measures]
-        for text, owner in zip(self.texts, self.owner, strict=True):
-            self.texts_of[owner].append(text)
 
     def _relevance(self, query_terms: list[str]) -> dict[int, float]:
         """BM25 of the measures sharing a term with the query, as a share of the most the

@@ -50,27 +50,33 @@ def entitlement_lines(e: Entitlement, sources: dict[str, Source], number: int) -
     return lines
 
 
-def result_text(result: Result, member_labels: list[str]) -> str:
-    lines = [f"{result.region.name} · 按{format_date(result.date)}的政策"]
+def result_blocks(result: Result, member_labels: list[str], skipped: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """A household's entitlements as blocks of text, ★ first, each measure one block; the CLI
+    prints them, the chat packs them into messages. `skipped` are facts the user could not give."""
     mandatory = [e for e in result.entitlements if e.measure.mandatory]
     optional = [e for e in result.entitlements if not e.measure.mandatory]
-    number = 0
-    for title, group in (("★ 必须落实", mandatory), ("● 可以争取", optional)):
-        if not group:
-            continue
-        lines.append(f"{title}（{len(group)} 项）")
-        for e in group:
-            number += 1
-            lines.extend(entitlement_lines(e, result.sources, number))
+    head = [f"{result.region.name} · 按{format_date(result.date)}的政策：必须落实（★）{len(mandatory)} 项，可以争取（●）{len(optional)} 项。"]
     if not result.entitlements:
-        lines.append("按现有信息，暂时没有确定能享受的措施。")
+        head.append("按现有信息，暂时没有确定能享受的措施。")
     total = result.per_year_total
     if total:
-        lines.append(f"按学期、按年发放的补助合计每年约{format_number(total)}元（不含一次性、封顶类和比例类）。")
-    needed = [missing_label(m, member_labels) for m in result.deciding_facts]
-    if needed:
-        lines.append("还需要了解：" + "、".join(dict.fromkeys(needed)))
-    return "\n".join(lines)
+        head.append(f"按学期、按年发的补助，合计每年约{format_number(total)}元（不含一次性、封顶类和比例类）。")
+    blocks = ["\n".join(head)]
+    number = 0
+    for title, group in (("★ 必须落实", mandatory), ("● 可以争取", optional)):
+        if group:
+            blocks.append(f"{title}（{len(group)} 项）")
+        for e in group:
+            number += 1
+            blocks.append("\n".join(entitlement_lines(e, result.sources, number)))
+    unsure = [missing_label(m, member_labels) for m in result.deciding_facts]
+    if unsure or skipped:
+        blocks.append("还需要核实：" + "、".join(dict.fromkeys([*unsure, *skipped])) + "。请找结对帮扶人或村干部确认。")
+    return blocks
+
+
+def result_text(result: Result, member_labels: list[str]) -> str:
+    return "\n".join(result_blocks(result, member_labels))
 
 
 def result_json(result: Result) -> dict[str, Any]:
