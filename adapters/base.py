@@ -14,7 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from aiohttp import web
 
@@ -29,9 +29,12 @@ UNSUPPORTED = "我能看懂文字和语音，还看不懂图片、位置、链�
 
 
 class Core(Protocol):
-    """What adapters need of `dialogs.assistant.Assistant`: one synchronous step per message."""
+    """What adapters need of `dialogs.assistant.Assistant`: one synchronous step per message,
+    with the session loaded and saved by the core (`handle`) or by the adapter (`step`)."""
 
     def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]: ...
+
+    def step(self, msg: Incoming, limits: ChannelLimits, state: dict[str, Any]) -> list[Reply]: ...
 
 
 class UserLocks:
@@ -69,29 +72,34 @@ class Adapter(ABC):
     async def converse(self, msg: Incoming) -> list[Reply]:
         """One conversation step: in order for one user, in parallel across users.
 
-        The core is synchronous; it runs in a worker thread so the event loop keeps
-        serving other users and a slow step can be abandoned to a later delivery.
-        A failing step is logged and answered with an apology rather than silence.
-        Messages the assistant cannot read (pictures, voice without a transcript) get
-        a fixed hint here, the same on every channel, and leave the session alone.
+        The core is synchronous; it runs in a worker thread so the event loop keeps serving
+        other users and a slow step can be abandoned to a later delivery.
         """
-        started = time.perf_counter()
+        received = time.perf_counter()
+        async with self.user_locks.hold(msg.user):
+            return await asyncio.get_running_loop().run_in_executor(None, self.respond, msg, received)
+
+    def respond(self, msg: Incoming, received: float, state: dict[str, Any] | None = None) -> list[Reply]:
+        """The core's replies to `msg`; runs in a worker thread. `received` (perf_counter)
+        starts the latency the metrics show. With `state`, the adapter loaded the session and
+        saves it; without, the core does.
+
+        Messages the assistant cannot read (pictures, voice without a transcript) get a
+        fixed hint here, the same on every channel, and leave the session alone. A failing
+        step is logged and answered with an apology rather than silence.
+        """
         self.metrics.inc("messages", self.channel)
         if msg.kind == "other" or (msg.kind == "voice" and not msg.text.strip()):
             replies = [Reply(UNSUPPORTED if msg.kind == "other" else ASK_TO_TYPE)]
         else:
-            replies = await self._step(msg)
-        self.metrics.observe(self.channel, time.perf_counter() - started)
-        return replies
-
-    async def _step(self, msg: Incoming) -> list[Reply]:
-        async with self.user_locks.hold(msg.user):
             try:
-                return await asyncio.get_running_loop().run_in_executor(None, self.core.handle, msg, self.limits)
+                replies = self.core.handle(msg, self.limits) if state is None else self.core.step(msg, self.limits, state)
             except Exception:
                 log.exception("%s: the core failed on a message from %s", self.channel, msg.user)
                 self.metrics.inc("errors", self.channel)
-                return [Reply(SORRY)]
+                replies = [Reply(SORRY)]
+        self.metrics.observe(self.channel, time.perf_counter() - received)
+        return replies
 
     def routes(self) -> list[web.RouteDef]:
         """HTTP routes this channel serves on the shared server (webhooks)."""

@@ -1,11 +1,12 @@
 """Counters and a latency histogram per channel, exposed in Prometheus text format.
 
-Written by hand so the server needs no client library; updated only from the event loop,
-so no locking is needed.
+Written by hand so the server needs no client library. Updated from the event loop and
+from worker threads, hence the lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 
 COUNTERS = {
@@ -23,37 +24,41 @@ class Metrics:
         self._counts: dict[tuple[str, str], int] = defaultdict(int)
         self._buckets: dict[str, list[int]] = {}
         self._sums: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
 
     def inc(self, name: str, channel: str, amount: int = 1) -> None:
         if name not in COUNTERS:
             raise KeyError(name)
-        self._counts[name, channel] += amount
+        with self._lock:
+            self._counts[name, channel] += amount
 
     def count(self, name: str, channel: str) -> int:
         return self._counts.get((name, channel), 0)
 
     def observe(self, channel: str, seconds: float) -> None:
         """Records one reply latency; buckets are cumulative only when rendered."""
-        buckets = self._buckets.setdefault(channel, [0] * (len(LATENCY_BUCKETS) + 1))
         index = next((i for i, bound in enumerate(LATENCY_BUCKETS) if seconds <= bound), len(LATENCY_BUCKETS))
-        buckets[index] += 1
-        self._sums[channel] += seconds
+        with self._lock:
+            self._buckets.setdefault(channel, [0] * (len(LATENCY_BUCKETS) + 1))[index] += 1
+            self._sums[channel] += seconds
 
     def render(self) -> str:
+        with self._lock:
+            counts, buckets_by_channel, sums = dict(self._counts), {c: list(b) for c, b in self._buckets.items()}, dict(self._sums)
         lines: list[str] = []
         for name, help_text in COUNTERS.items():
             metric = f"{PREFIX}_{name}_total"
             lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter"]
-            for (counted, channel), value in sorted(self._counts.items()):
+            for (counted, channel), value in sorted(counts.items()):
                 if counted == name:
                     lines.append(f'{metric}{{channel="{channel}"}} {value}')
         metric = f"{PREFIX}_reply_latency_seconds"
         lines += [f"# HELP {metric} Time from receiving an update to having its replies.", f"# TYPE {metric} histogram"]
-        for channel, buckets in sorted(self._buckets.items()):
+        for channel, buckets in sorted(buckets_by_channel.items()):
             running = 0
             for bound, hits in zip((*LATENCY_BUCKETS, "+Inf"), buckets, strict=True):
                 running += hits
                 lines.append(f'{metric}_bucket{{channel="{channel}",le="{bound}"}} {running}')
-            lines.append(f'{metric}_sum{{channel="{channel}"}} {self._sums[channel]:.6f}')
+            lines.append(f'{metric}_sum{{channel="{channel}"}} {sums[channel]:.6f}')
             lines.append(f'{metric}_count{{channel="{channel}"}} {running}')
         return "\n".join(lines) + "\n"

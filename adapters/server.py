@@ -6,11 +6,13 @@ All channels of a process share it, so one port and one reverse-proxy entry serv
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
+import uvloop
 from aiohttp import web
 
 from adapters.base import Adapter, Core
@@ -91,15 +93,21 @@ def serve(build: Callable[[Core, Store, Metrics], list[Adapter]], database_url: 
     from storage.open import open_store
 
     # The core is CPU-bound Python run in worker threads; with the default 5 ms GIL switch
-    # interval the event loop waits behind them for every socket call. 0.5 ms measured
-    # about 40% more WeChat messages per second (docs/scaling.md).
+    # interval the event loop waits behind them for every socket call.
     sys.setswitchinterval(0.0005)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Telegram poll otherwise
     store = open_store(database_url)
     try:
         metrics_ = Metrics()
-        asyncio.run(serve_forever(build(Assistant(store), store, metrics_), metrics_, host, port))
+        core = Assistant(store)
+        core.warm_up()
+        # Everything loaded so far lives as long as the process (knowledge base, dictionaries,
+        # indexes): keep the garbage collector from walking it again on every full collection,
+        # which otherwise stalls the loop for tens of milliseconds now and then.
+        gc.freeze()
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve_forever(build(core, store, metrics_), metrics_, host, port))
     finally:
         store.close()
     return 0

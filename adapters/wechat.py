@@ -63,8 +63,6 @@ MAX_BODY = 64 * 1024
 MAX_CLOCK_SKEW = 300
 REPLY_WINDOW = 4.0
 SERVICE_WINDOW = 47 * 3600  # WeChat allows customer-service messages 48 h after the user's last message
-SEEN_REFRESH = 3600  # rewrite last-seen at most hourly: it can only make the window look shorter
-SEEN_CACHE = 100_000
 POLL = 0.05
 UNSAFE_XML = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 BAD_XML = (ExpatError, ElementTree.ParseError, KeyError, TypeError, ValueError, AttributeError, IndexError, struct.error)
@@ -212,6 +210,18 @@ class SharedTokenClient(WeChatClient):
             self.store.kv_unlock(lease)
 
 
+@dataclass
+class Turn:
+    """One message on its way through `_answer`. Whichever comes first decides what the
+    passive answer is: the step's replies (`answered`), or "success" at the end of the
+    window (`late`, the replies then go by customer service)."""
+
+    incoming: Incoming
+    received: float
+    late: bool = False
+    answered: bool = False
+
+
 class WeChatAdapter(Adapter):
     channel = "wechat"
     limits = ChannelLimits(max_chars=2048, max_bytes=2048, buttons=False)
@@ -233,7 +243,6 @@ class WeChatAdapter(Adapter):
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self.client = SharedTokenClient(config, store) if config.has_api else None
         self.menu_commands = load_menu()[1]
-        self._seen: dict[str, float] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[web.RouteDef]:
@@ -342,61 +351,79 @@ class WeChatAdapter(Adapter):
             return Incoming(self.channel, user, msg.recognition or "", "voice", msg_id)
         return Incoming(self.channel, user, msg.type, "other", msg_id)
 
-    async def _answer(self, incoming: Incoming, deadline: float) -> tuple[str | None, asyncio.Future[list[Reply]] | None]:
+    async def _answer(self, incoming: Incoming, deadline: float) -> tuple[str | None, asyncio.Future[list[Reply] | None] | None]:
         """The passive reply (None: answer "success"), and the step if it has more to send.
 
-        What the passive answer was is saved under the message's key ([text], or [] for
-        "success") before it is sent, so a retry can repeat it exactly.
+        If the step outlives the window, "success" goes out now and the step's replies
+        follow by customer service.
         """
-        key = incoming.message_id
-        if not await self._offload(self._claim, incoming):
-            self.metrics.inc("duplicates", self.channel)
-            return await self._saved_answer(key, deadline), None
-        step = asyncio.ensure_future(self.converse(incoming))
+        turn = Turn(incoming, time.perf_counter())
+        step = asyncio.ensure_future(self._turn(turn))
         try:
             replies = await asyncio.wait_for(asyncio.shield(step), max(deadline - self.clock(), 0))
         except TimeoutError:
-            await self._offload(self.store.save_reply, key, [])
-            return None, step
-        if incoming.kind in SILENT_EVENTS or not replies:
-            await self._offload(self.store.save_reply, key, [])
-            return None, None
-        passive = replies[0].as_text()
-        await self._offload(self.store.save_reply, key, [passive])
-        return passive, step if len(replies) > 1 else None
+            if not turn.answered:
+                turn.late = True
+                return None, step
+            replies = await step  # its passive answer is being saved: give that one
+        if replies is None:
+            self.metrics.inc("duplicates", self.channel)
+            return await self._saved_answer(incoming.message_id, deadline), None
+        passive = self._passive(incoming, replies)
+        return (passive[0] if passive else None), (step if passive and len(replies) > 1 else None)
+
+    async def _turn(self, turn: Turn) -> list[Reply] | None:
+        """Claims the message, runs the step, saves the session with the passive answer
+        ([text], or [] for "success"), so a retry can repeat it exactly. None for a retry.
+
+        Only the step runs in a worker thread. With a local store (SQLite) the claim, the
+        session load and the save are made on the event loop: a trip to a worker thread
+        costs more than they do, and the worker thread then never waits for the GIL
+        around SQLite calls. A retry waits here behind its first request (same user).
+        """
+        incoming = turn.incoming
+        async with self.user_locks.hold(incoming.user):
+            state = await self._store_call(self._claim_and_load, incoming)
+            if state is None:
+                return None
+            replies = await self._offload(self.respond, incoming, turn.received, state)
+            turn.answered = not turn.late
+            passive = self._passive(incoming, replies) if turn.answered else []
+            await self._store_call(self.store.save_session_and_reply, self.channel, incoming.user, state, incoming.message_id, passive)
+        return replies
+
+    def _claim_and_load(self, incoming: Incoming) -> dict[str, Any] | None:
+        """The user's session, or None if this message was claimed before (a retry)."""
+        if not self.store.claim_message(incoming.message_id):
+            return None
+        return self.store.load_session(self.channel, incoming.user) or {}
+
+    @staticmethod
+    def _passive(incoming: Incoming, replies: list[Reply]) -> list[str]:
+        return [] if incoming.kind in SILENT_EVENTS or not replies else [replies[0].as_text()]
 
     async def _saved_answer(self, key: str, deadline: float) -> str | None:
         """A retry's answer: the first request's, once saved; "success" if it never shows."""
         while True:
-            saved = await self._offload(self.store.get_reply, key)
+            saved = await self._store_call(self.store.get_reply, key)
             if saved is not None:
                 return saved[0] if saved else None
             if self.clock() >= deadline:
                 return None
             await asyncio.sleep(POLL)
 
-    def _claim(self, incoming: Incoming) -> bool:
-        """Claims the message (False: a retry) and notes the user's activity, in one worker trip."""
-        if incoming.kind not in SILENT_EVENTS:
-            self._mark_seen(incoming.user)
-        return self.store.claim_message(incoming.message_id)
-
-    def _mark_seen(self, user: str) -> None:
-        """Records the user's last message in the store: it opens the customer-service window."""
-        now = self.clock()
-        if now - self._seen.get(user, 0) < SEEN_REFRESH:
-            return
-        if len(self._seen) >= SEEN_CACHE:
-            self._seen.clear()
-        self._seen[user] = now
-        self.store.kv_set(f"wechat:seen:{user}", str(int(now)), SERVICE_WINDOW)
-
     # -- outbound -----------------------------------------------------------------------
-    def _deliver(self, user: str, step: asyncio.Future[list[Reply]], sent: int) -> None:
+    def _deliver(self, user: str, step: asyncio.Future[list[Reply] | None], sent: int) -> None:
         """Sends the step's replies after the first `sent` by customer service, in the background."""
 
         async def deliver() -> None:
-            await self._send_service(user, (await step)[sent:])
+            try:
+                replies = await step
+            except Exception:
+                log.exception("wechat: a late step for %s failed", user)
+                self.metrics.inc("errors", self.channel)
+                return
+            await self._send_service(user, (replies or [])[sent:])  # None: a retry, nothing to send
 
         task = asyncio.ensure_future(deliver())
         self._deliveries.add(task)
@@ -418,7 +445,8 @@ class WeChatAdapter(Adapter):
         """Customer-service messages inside the 48-hour window, else template messages."""
         if self.client is None:
             return False
-        if await self._offload(self.store.kv_get, f"wechat:seen:{user}"):
+        last = await self._offload(self.store.session_saved_at, self.channel, user)
+        if last is not None and self.clock() - last < SERVICE_WINDOW:
             for reply in replies:
                 await self._offload(self.client.message.send_text, user, reply.as_text())
         elif self.config.template_id:
@@ -432,8 +460,12 @@ class WeChatAdapter(Adapter):
 
     @staticmethod
     async def _offload(func: Callable[..., T], *args: Any) -> T:
-        """Store and API calls block (PostgreSQL, HTTP): keep them off the event loop."""
+        """Steps, store and API calls block (CPU, PostgreSQL, HTTP): keep them off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+    async def _store_call(self, func: Callable[..., T], *args: Any) -> T:
+        """A store call: on the loop for a local store, in a worker thread otherwise."""
+        return func(*args) if self.store.local else await self._offload(func, *args)
 
 
 def publish_menu(config: WeChatConfig, store: Store) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 `WeChatPeer` builds requests as WeChat's servers send them (signed; encrypted in safe
 mode) and opens the replies. Run as a module it is the load generator of
-bench/bench_wechat.py: `python -m bench.wechat_load URL --seconds 10 --connections 64
---api-port PORT` with WECHAT_TOKEN, WECHAT_APP_ID and WECHAT_AES_KEY set; it prints one
-JSON line. On --api-port it also stands in for WeChat's API, which receives the second
+bench/bench_wechat.py: `python -m bench.wechat_load URL [URL ...] --seconds 10
+--connections 64 --api-port PORT` with WECHAT_TOKEN, WECHAT_APP_ID and WECHAT_AES_KEY set
+(one URL per server process); it prints one JSON line. On --api-port it also stands in for WeChat's API, which receives the second
 and later parts of long answers as customer-service messages.
 """
 
@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import secrets
 import statistics
 import time
+import zlib
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
+import uvloop
 import xmltodict
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
@@ -92,52 +94,151 @@ def service_api(received: list[dict[str, Any]]) -> web.Application:
     return app
 
 
-async def load(url: str, peer: WeChatPeer, seconds: float, connections: int, warmup: float, api_port: int = 0) -> dict[str, Any]:
-    """Each connection posts distinct users' questions back to back; only the timed part counts."""
+@dataclass
+class Exchange:
+    """One prepared request and, once sent, what came back."""
+
+    user: str
+    head: bytes
+    body: bytes
+    status: int = 0
+    reply: bytes = b""
+    latency: float = 0.0
+
+
+def prepare(peer: WeChatPeer, paths: list[str], count: int, first_id: int) -> list[list[Exchange]]:
+    """`count` signed, encrypted questions from distinct users, built before the clock starts
+    so that the generator's own crypto does not take CPU from the server while it is timed.
+
+    With several servers, each user's messages go to one of them, chosen by a hash of the
+    openid, as nginx's `hash $arg_openid` does in docs/scaling.md: one list per server.
+    """
+    exchanges: list[list[Exchange]] = [[] for _ in paths]
+    for n in range(first_id, first_id + count):
+        user = f"o_bench_{n}"
+        query, body = peer.request(peer.xml(user, "text", Content=QUESTIONS[n % len(QUESTIONS)], MsgId=n), user)
+        server = zlib.crc32(user.encode()) % len(paths)
+        head = f"POST {paths[server]}?{urlencode(query)} HTTP/1.1\r\nHost: bench\r\nContent-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n"
+        exchanges[server].append(Exchange(user, head.encode(), body))
+    return exchanges
+
+
+class KeepAliveConnection(asyncio.Protocol):
+    """A minimal HTTP/1.1 client: one request at a time on one kept-alive connection.
+
+    aiohttp's client costs about as much CPU per request as the server under test, on the
+    same two cores; this one reads a status line, Content-Length and the body, nothing more.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.done: asyncio.Future[tuple[int, bytes]] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0 or self.done is None:
+            return
+        head = self.buffer[:end].decode("latin-1").split("\r\n")
+        length = next((int(line.split(":", 1)[1]) for line in head if line.lower().startswith("content-length:")), 0)
+        if len(self.buffer) < end + 4 + length:
+            return
+        body, self.buffer = self.buffer[end + 4:end + 4 + length], self.buffer[end + 4 + length:]
+        done, self.done = self.done, None
+        done.set_result((int(head[0].split()[1]), body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done is not None and not self.done.done():
+            self.done.set_exception(ConnectionError(exc or "closed by the server"))
+
+    async def send(self, exchange: Exchange) -> None:
+        assert self.transport is not None
+        self.done = asyncio.get_running_loop().create_future()
+        started = time.perf_counter()
+        self.transport.write(exchange.head + exchange.body)
+        exchange.status, exchange.reply = await self.done
+        exchange.latency = time.perf_counter() - started
+
+
+def check(peer: WeChatPeer, exchange: Exchange) -> str:
+    """Why a reply is wrong ("" if it is right): it must be 200, decrypt, and answer the sender."""
+    if exchange.status != 200:
+        return f"HTTP {exchange.status}: {exchange.reply[:200]!r}"
+    try:
+        reply = peer.open_reply(exchange.reply.decode())
+    except Exception as exc:  # noqa: BLE001 (any failure to open the reply is the finding)
+        return f"unreadable reply {exc!r}: {exchange.reply[:200]!r}"
+    if not reply or reply.get("ToUserName") != exchange.user or not reply.get("Content"):
+        return f"not an answer to {exchange.user}: {reply!r:.200}"
+    return ""
+
+
+async def load(urls: list[str], peer: WeChatPeer, seconds: float, connections: int, warmup: float,
+               api_port: int = 0, max_rate: int = 5000) -> dict[str, Any]:
+    """Each connection posts distinct users' questions back to back; only the timed part counts.
+    The connections are shared out evenly between the servers (`urls`).
+
+    Every reply, timed or not, is decrypted and checked after the run.
+    """
     service: list[dict[str, Any]] = []
     if api_port:
         runner = web.AppRunner(service_api(service), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", api_port).start()
-    latencies: list[float] = []
-    errors: list[str] = []
-    ids = itertools.count(10**15)
-    timing = False
+    targets = [urlsplit(url) for url in urls]
+    paths = [target.path for target in targets]
+    warm = prepare(peer, paths, int(max_rate * warmup), 10**15)
+    timed = prepare(peer, paths, int(max_rate * seconds), 10**15 + int(max_rate * warmup))
+    loop = asyncio.get_running_loop()
+    pool = [(i % len(targets), (await loop.create_connection(KeepAliveConnection, targets[i % len(targets)].hostname,
+                                                             targets[i % len(targets)].port))[1]) for i in range(connections)]
 
-    async def worker(session: aiohttp.ClientSession, deadline: float) -> None:
-        while time.perf_counter() < deadline:
-            n = next(ids)
-            user = f"o_bench_{n}"
-            query, body = peer.request(peer.xml(user, "text", Content=QUESTIONS[n % len(QUESTIONS)], MsgId=n), user)
-            started = time.perf_counter()
-            try:
-                async with session.post(url, params=query, data=body) as response:
-                    text = await response.text()
-                    ok = response.status == 200 and (peer.open_reply(text) or {}).get("Content")
-            except (aiohttp.ClientError, ValueError, KeyError) as exc:
-                ok, text = False, repr(exc)
-            if timing:
-                latencies.append(time.perf_counter() - started)
-                if not ok:
-                    errors.append(text[:200])
-
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(worker(session, time.perf_counter() + warmup) for _ in range(connections)))
-        timing = True
+    async def run(exchanges: list[list[Exchange]], duration: float) -> tuple[list[Exchange], float, bool]:
+        """What was sent, in how long, and whether prepared requests ran out before the end."""
+        queues = [iter(server_exchanges) for server_exchanges in exchanges]
+        sent: list[Exchange] = []
         started = time.perf_counter()
-        await asyncio.gather(*(worker(session, started + seconds) for _ in range(connections)))
-        elapsed = time.perf_counter() - started
+        deadline = started + duration
+        ran_out = False
+
+        async def worker(server: int, connection: KeepAliveConnection) -> None:
+            nonlocal ran_out
+            while time.perf_counter() < deadline:
+                exchange = next(queues[server], None)
+                if exchange is None:
+                    ran_out = True
+                    return
+                sent.append(exchange)
+                await connection.send(exchange)
+
+        await asyncio.gather(*(worker(server, connection) for server, connection in pool))
+        return sent, time.perf_counter() - started, ran_out
+
+    await run(warm, warmup)
+    cpu_before = time.process_time()
+    sent, elapsed, ran_out = await run(timed, seconds)
+    cpu = time.process_time() - cpu_before
+    for _, connection in pool:
+        assert connection.transport is not None
+        connection.transport.close()
     if api_port:
         await asyncio.sleep(0.5)  # customer-service parts of the last answers
         await runner.cleanup()
-    latencies.sort()
+    errors = [e for e in (check(peer, exchange) for exchange in sent) if e]
+    if ran_out:
+        errors.append(f"ran out of prepared requests after {len(sent)}: raise --max-rate")
+    latencies = sorted(exchange.latency for exchange in sent)
     return {
-        "messages": len(latencies),
+        "messages": len(sent),
         "seconds": round(elapsed, 2),
-        "rate": round(len(latencies) / elapsed, 1),
+        "rate": round(len(sent) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2) if latencies else None,
+        "generator_cpu_ms_per_message": round(cpu * 1000 / max(len(sent), 1), 3),
         "service_messages": len(service),
         "errors": len(errors),
         "first_error": errors[0] if errors else "",
@@ -146,14 +247,18 @@ async def load(url: str, peer: WeChatPeer, seconds: float, connections: int, war
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="WeChat webhook load generator (loopback only)")
-    parser.add_argument("url")
+    parser.add_argument("urls", nargs="+", metavar="URL", help="the /wechat address of each server process")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--api-port", type=int, default=0, help="serve a stand-in WeChat API on 127.0.0.1:PORT")
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop, as the server does")
+    parser.add_argument("--max-rate", type=int, default=5000, help="requests prepared per second of the run")
     args = parser.parse_args()
     peer = WeChatPeer(os.environ["WECHAT_TOKEN"], os.environ.get("WECHAT_APP_ID", ""), os.environ.get("WECHAT_AES_KEY", ""))
-    print(json.dumps(asyncio.run(load(args.url, peer, args.seconds, args.connections, args.warmup, args.api_port))))
+    if args.uvloop:
+        uvloop.install()
+    print(json.dumps(asyncio.run(load(args.urls, peer, args.seconds, args.connections, args.warmup, args.api_port, args.max_rate))))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from .records import Application, ApplicationEvent, Invite, Reminder, User
 
 class Store(Protocol):
     url: str
+    local: bool  # calls take microseconds (a file on this machine): async code may make them on its event loop
 
     # -- conversation sessions, per (channel, user) ------------------------------------
     def load_session(self, channel: str, user: str) -> dict[str, Any] | None: ...
@@ -22,12 +23,20 @@ class Store(Protocol):
 
     def delete_session(self, channel: str, user: str) -> None: ...
 
+    def session_saved_at(self, channel: str, user: str) -> float | None:
+        """When the session was last saved: the user's last message, as the core saves on every one."""
+        ...
+
     # -- message de-duplication (WeChat retries), shared across processes ---------------
     def claim_message(self, key: str) -> bool:
         """True for the first caller with this key; later callers get False."""
         ...
 
     def save_reply(self, key: str, replies: list[Any]) -> None: ...
+
+    def save_session_and_reply(self, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> None:
+        """save_session and save_reply in one transaction: the end of a WeChat conversation step."""
+        ...
 
     def get_reply(self, key: str) -> list[Any] | None: ...
 

@@ -30,6 +30,7 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 class PostgresStore(SqlStore):
     dialect = POSTGRES
+    local = False
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         """`url` is a libpq URL; an extra `schema=name` query parameter puts all tables in that schema (created if missing)."""

@@ -47,7 +47,7 @@ def _transaction(write: bool) -> Callable[[Callable[Concatenate[Any, Tx, P], T]]
     return decorate
 
 
-reads = _transaction(write=False)
+reads = _transaction(write=False)  # one SELECT: a back end may run it without BEGIN, as its own snapshot
 writes = _transaction(write=True)
 
 
@@ -150,6 +150,10 @@ class SqlStore(ABC):
     def delete_session(self, tx: Tx, channel: str, user: str) -> None:
         self._delete_owned(tx, "sessions", channel, user)
 
+    @reads
+    def session_saved_at(self, tx: Tx, channel: str, user: str) -> float | None:
+        return self._load_owned(tx, "sessions", "updated_at", channel, user)
+
     # -- message de-duplication --------------------------------------------------------
     def claim_message(self, key: str) -> bool:
         """True for the first caller with this key (or the first after it expired); later callers get False."""
@@ -171,7 +175,15 @@ class SqlStore(ABC):
 
     @writes
     def save_reply(self, tx: Tx, key: str, replies: list[Any]) -> None:
+        self._save_reply(tx, key, replies)
+
+    def _save_reply(self, tx: Tx, key: str, replies: list[Any]) -> None:
         tx.run(upsert_sql("messages", ["key"], ["replies"], ["claimed_at"]), key, _dumps(replies), self.clock())
+
+    @writes
+    def save_session_and_reply(self, tx: Tx, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> None:
+        self._save_owned(tx, "sessions", channel, user, "state", _dumps(state))
+        self._save_reply(tx, key, replies)
 
     @reads
     def get_reply(self, tx: Tx, key: str) -> list[Any] | None:

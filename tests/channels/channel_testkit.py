@@ -48,8 +48,14 @@ class Counting:
         self._lock = threading.Lock()
 
     def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
+        state = self.store.load_session(msg.channel, msg.user) or {}
+        replies = self.step(msg, limits, state)
+        self.store.save_session(msg.channel, msg.user, state)
+        return replies
+
+    def step(self, msg: Incoming, limits: ChannelLimits, state: dict[str, Any]) -> list[Reply]:
         time.sleep(self.delay)
-        replies = self.assistant.handle(msg, limits)
+        replies = self.assistant.step(msg, limits, state)
         with self._lock:
             self.steps.append((msg, replies))
         return replies

@@ -79,6 +79,13 @@ async def wechat(core: Counting, aes: bool = True, reply_window: float = 4.0, te
 
 
 @pytest.fixture
+def db_url(store_url: str) -> str:
+    """Every WeChat test on both stores: the adapter makes a local store's calls (SQLite) on its
+    event loop and sends a remote one's (PostgreSQL) to worker threads."""
+    return store_url
+
+
+@pytest.fixture
 def core(make_assistant) -> Counting:
     return Counting(make_assistant())
 

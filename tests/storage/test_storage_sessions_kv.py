@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -23,6 +26,25 @@ def test_session_round_trip(store: SqlStore) -> None:
     store.delete_session("wechat", "u1")
     assert store.load_session("wechat", "u1") is None
     assert store.load_session("telegram", "u1") == {"other": True}
+
+
+def test_a_session_and_a_reply_saved_together_stamp_the_users_last_message(store: SqlStore, clock) -> None:
+    assert store.session_saved_at("wechat", "u1") is None
+    store.save_session_and_reply("wechat", "u1", {"flow": {"id": "check"}}, "msg-7", ["好的"])
+    assert (store.load_session("wechat", "u1"), store.get_reply("msg-7"), store.session_saved_at("wechat", "u1")) == (
+        {"flow": {"id": "check"}}, ["好的"], clock())
+
+
+def test_sqlite_writer_waits_out_another_processes_write_lock(tmp_path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'shared.db'}")
+    other = sqlite3.connect(tmp_path / "shared.db", isolation_level=None, check_same_thread=False)  # a second server process
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, other.execute, ["COMMIT"]).start()
+    started = time.monotonic()
+    store.kv_set("token", "abc")
+    assert (store.kv_get("token"), time.monotonic() - started >= 0.25) == ("abc", True)
+    store.close()
+    other.close()
 
 
 def test_claim_message_once_then_again_after_a_day(store: SqlStore, clock) -> None:
