@@ -445,7 +445,7 @@ class WeChatAdapter(Adapter):
         """Customer-service messages inside the 48-hour window, else template messages."""
         if self.client is None:
             return False
-        last = await self._offload(self.store.session_saved_at, self.channel, user)
+        last = await self._store_call(self.store.session_saved_at, self.channel, user)
         if last is not None and self.clock() - last < SERVICE_WINDOW:
             for reply in replies:
                 await self._offload(self.client.message.send_text, user, reply.as_text())

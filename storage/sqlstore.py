@@ -144,6 +144,9 @@ class SqlStore(ABC):
 
     @writes
     def save_session(self, tx: Tx, channel: str, user: str, state: dict[str, Any]) -> None:
+        self._save_session(tx, channel, user, state)
+
+    def _save_session(self, tx: Tx, channel: str, user: str, state: dict[str, Any]) -> None:
         self._save_owned(tx, "sessions", channel, user, "state", _dumps(state))
 
     @writes
@@ -182,7 +185,7 @@ class SqlStore(ABC):
 
     @writes
     def save_session_and_reply(self, tx: Tx, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> None:
-        self._save_owned(tx, "sessions", channel, user, "state", _dumps(state))
+        self._save_session(tx, channel, user, state)
         self._save_reply(tx, key, replies)
 
     @reads
