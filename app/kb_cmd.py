@@ -18,16 +18,17 @@ def pad(text: str, width: int) -> str:
 
 
 def summary(kb: KnowledgeBase) -> list[str]:
-    """Measures per category and region (★ mandatory / ● optional), then each file's own."""
+    """Measures per category and region (★ mandatory / ● optional as the 明白纸 marks them,
+    ◇ the county's and township's own, which have no such marks), then each file's own."""
     regions = list(kb.regions.values())
-    first, cell = 18, 10
-    lines = ["各地区适用的措施数（★必须/●可选）：", pad("类别", first) + "".join(pad(r.name, cell) for r in regions)]
+    first, cell = 18, 12
+    lines = ["各地区适用的措施数（★必须/●可选：明白纸；◇县乡文件自己的措施）：", pad("类别", first) + "".join(pad(r.name, cell) for r in regions)]
     for category in CATEGORIES:
         cells = []
         for region in regions:
             measures = [m for m in kb.views[region.id].measures if m.category == category]
-            star = sum(m.mandatory for m in measures)
-            cells.append(pad(f"{star}★{len(measures) - star}●", cell))
+            marks = Counter(m.mandatory for m in measures)
+            cells.append(pad(f"{marks[True]}★{marks[False]}●{marks[None]}◇", cell))
         lines.append(pad(category, first) + "".join(cells))
     lines.append(pad("合计", first) + "".join(pad(str(len(kb.views[r.id].measures)), cell) for r in regions))
     own = Counter(m.region for m in kb.all_measures())

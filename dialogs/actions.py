@@ -195,8 +195,11 @@ def ask_deciding_facts(ctx: Context, state: dict, text: str | None) -> ActionRes
         return ActionResult([])
     result = ctx.engine.evaluate(household, ctx.region, ctx.today)
     done = {tuple(s) for s in skipped}
+    # A figure (看病自付多少、当地收入) is worth asking only for a measure something already argues for.
+    supported = {m for u in result.undecided if u.support for m in u.missing}
     pending = [(m, p) for m, p in result.deciding_facts
-               if (m, p) not in done and p != "household.members" and (spec := fact_model().get(p)) and spec.type != "text"]
+               if (m, p) not in done and p != "household.members" and (spec := fact_model().get(p)) and spec.type != "text"
+               and (not spec.numeric or (m, p) in supported)]
     if not pending:
         return ActionResult([])
     member, path = pending[0]
@@ -280,7 +283,7 @@ def answer_household(ctx: Context, state: dict, text: str | None) -> ActionResul
     result = ctx.engine.evaluate(household, ctx.region, ctx.today)
     labels = [household.member_label(i) for i in range(len(household.members or []))]
     skipped = [missing_label((m, p), labels) for m, p in state["slots"].get("skipped", [])]
-    blocks = result_blocks(result, labels, skipped)
+    blocks = result_blocks(result, labels, skipped, ctx.view().parameters)
     if state["slots"].get("consent"):
         ctx.save_household(household)
         blocks.append("家庭情况已保存。回复“我的信息”可以查看或删除。")

@@ -121,22 +121,7 @@ class Assistant:
         return self.fixed_today or dt.date.fromtimestamp(self.clock())
 
     def measure_amounts(self, measure: Measure, region: str, on: dt.date, household: dict, member: dict) -> tuple[list[AmountResult], list[str]]:
-        plan = self.engine.plan(region, on)
-        h = {"monitored": True, **household}
-        members = [member]
-        shown: list[AmountResult] = []
-        missing: list[tuple] = []
-        lines = self.engine.amount_plans(plan, measure.id)
-        for ap in lines:
-            ok = True if ap.line.when is None else ap.line.when.ev(h, member, plan.params, members)
-            if ok is None:
-                ap.line.when.missing(h, member, plan.params, members, 0, missing)
-            elif ok:
-                shown.append(self.engine.amount_result(ap))
-        paths = list(dict.fromkeys(p for _, p in missing))
-        if not shown and not paths:
-            shown = [self.engine.amount_result(ap) for ap in lines]
-        return shown, paths
+        return self.engine.question_amounts(measure, region, on, household, member)
 
     # -- one message -------------------------------------------------------------------
     def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dialogs.messages import ChannelLimits, Reply
 from dialogs.render import measure_answer, merge_blocks
-from eligibility.engine import AmountResult
+from eligibility.engine import AmountResult, expiry_warning
 from eligibility.household import Household
 from policy_kb.model import Measure, RegionView
 
@@ -58,7 +58,8 @@ class Context:
         return self.assistant.measure_amounts(measure, self.region, self.today, household, member)
 
     def answer_text(self, measure: Measure, amounts: list[AmountResult]) -> str:
-        warnings = self.engine.measure_warnings(measure, self.today)
+        expired = [*self.engine.measure_expired(measure, self.today), *(s for a in amounts for s in a.expired)]
+        warnings = tuple(f"注意：{expiry_warning(self.assistant.kb.sources[s])}" for s in dict.fromkeys(expired))
         text = measure_answer(measure, amounts, self.assistant.kb, warnings, self.view().region.name)
         if "household.monitored" in measure.when.facts:
             text += "\n" + self.texts["audience_note"]

@@ -127,6 +127,9 @@ def extract(text: str, region_names: dict[str, str] | None = None) -> Entities:
         member["months_away"] = min(12, int(m.group(1)))
     for word, fact in STATUSES:
         if word in text and not re.search(rf"({_NOT_OR_WISH})[^，,。 ]{{0,4}}{word}", text):
+            if fact == "tekun":  # a person's status: the one the message is about
+                member["tekun"] = True
+                continue
             found.household[fact] = True
             if fact == "dibao_edge":
                 break

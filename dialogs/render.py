@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from dialogs.messages import ChannelLimits, Reply
 from eligibility.engine import AmountResult
-from eligibility.report import amount_text, citation
+from eligibility.report import amount_lines, citation, kind_label
 from policy_kb.model import KnowledgeBase, Measure
 
 
 def measure_answer(measure: Measure, amounts: list[AmountResult], kb: KnowledgeBase, warnings: tuple[str, ...],
                    region_name: str) -> str:
     """One measure as a short answer: what, how much, how to apply, where it is written."""
-    lines = [f"{measure.mark}{measure.title}（{'必须落实' if measure.mandatory else '可以争取'}，{region_name}）", measure.gives]
-    for amount in amounts:
-        lines.append(f"金额：{amount_text(amount)}")
+    lines = [f"{measure.mark}{measure.title}（{kind_label(measure, kb.sources)}，{region_name}）", measure.gives]
+    lines += amount_lines(measure, amounts, kb.sources)
     lines.append(f"怎么办：{measure.how_to_apply}")
     lines.append(f"负责：{'、'.join(measure.responsible)}")
     if measure.notes:

@@ -162,7 +162,7 @@ class Retriever:
                 score -= CONTRADICTION_PENALTY
             if score > 0:
                 scored.append(Candidate(entry.measure, min(MAX_SCORE, score)))
-        scored.sort(key=lambda c: (-c.score, not c.measure.mandatory))
+        scored.sort(key=lambda c: (-c.score, c.measure.rank))
         return scored[:limit]
 
 

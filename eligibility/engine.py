@@ -4,20 +4,27 @@ For each (region, date) the engine resolves every parameter once into a plain di
 it ("a plan"); evaluating a household is then only the compiled condition closures. Results
 say, per measure and member, what is given and why; measures that cannot be decided yet come
 back as `Undecided` with the facts that would decide them.
+
+Three rules keep a result honest to the texts:
+- a reason names only facts that decided the measure and were given (or follow from given
+  ones by common sense): never a default, never an exclusion that happens not to apply;
+- an amount carries its own reference, date and warnings (博罗县's 100% cites 博罗's sentence
+  and expires with 博罗's plan, whatever the measure it belongs to);
+- the date is always passed in: the engine has no clock of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from eligibility.household import Household
-from policy_kb.conditions import All, Evaluator, Missing, Node, unique_missing
-from policy_kb.model import PERIODS, AmountLine, KnowledgeBase, Measure, Parameter, ParamValue, Ref, Region, Source
+from eligibility.facts import fact_model
+from eligibility.household import PARENTS, Household, parents_of
+from policy_kb.conditions import UNPUBLISHED, All, Evaluator, Missing, Node, unique_missing
+from policy_kb.model import PERIODS, AmountLine, DerivedRule, KnowledgeBase, Measure, Parameter, ParamValue, Ref, Region, Source
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+AUDIENCE = frozenset({"household.monitored"})  # every base measure's audience: no reason worth repeating per line
 
 
 def format_number(value: float) -> str:
@@ -31,6 +38,10 @@ def format_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def expiry_warning(source: Source) -> str:
+    return f"《{source.title}》有效期到{format_date(source.valid_to)}，已经过期，请向当地部门确认现行政策。" if source.valid_to else ""
+
+
 @dataclass(frozen=True, slots=True)
 class AmountResult:
     label: str
@@ -41,6 +52,9 @@ class AmountResult:
     kind: str
     ref: Ref | None
     since: dt.date
+    date_text: str = ""  # "2024年春季起": the text's own words for when this figure took effect
+    note: str = ""  # a caveat about this amount only
+    expired: tuple[str, ...] = ()  # ids of sources of this figure whose validity has ended
 
     @property
     def per_year(self) -> float | None:
@@ -67,7 +81,8 @@ class Entitlement:
     household: Household
     amounts: list[AmountResult]
     plan: _Plan
-    warnings: tuple[str, ...]
+    expired: tuple[str, ...]  # sources (the measure's or an amount's) whose validity has ended
+    measure_ended: bool = False  # the measure's own valid_to has passed
     amount_missing: list[Missing] = field(default_factory=list)
 
     @property
@@ -75,11 +90,25 @@ class Entitlement:
         return self.household.member_label(self.member) if self.member is not None else ""
 
     @property
+    def reasons(self) -> list[tuple[int | None, str]]:
+        """The given facts that made the measure apply, in the order the condition names them."""
+        h, ms = self.household.facts, self.household.members
+        member = ms[self.member] if self.member is not None and ms else None
+        found: list[tuple[int | None, str]] = []
+        self.measure.when.reasons(h, member, self.plan.params, ms, self.member, found)
+        return [r for r in unique_missing(found) if r[1] not in AUDIENCE]
+
+    @property
     def why(self) -> str:
-        """Rendered on demand: most results are counted or filtered, few are shown."""
-        member = self.household.members[self.member] if self.member is not None and self.household.members else None
-        return render_template(self.measure.why, self.household.facts, member, self.member_label, self.plan.params,
-                               self.plan.kb, self.plan.region.id)
+        """The reasons in words: "72岁、持残疾证" (rendered on demand: most results are counted, few shown)."""
+        return reason_text(self.household, self.reasons, self.member)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        texts = [expiry_warning(self.plan.kb.sources[s]) for s in self.expired]
+        if self.measure_ended and self.measure.valid_to:
+            texts.append(f"这项措施适用到{format_date(self.measure.valid_to)}，已经过期，请向当地部门确认是否延续。")
+        return tuple(f"注意：{t}" for t in texts)
 
     @property
     def per_year(self) -> float | None:
@@ -100,7 +129,7 @@ class Undecided:
 
     @property
     def missing(self) -> list[Missing]:
-        """The facts that would decide this measure, worked out only when someone asks."""
+        """The facts (or unpublished figures, "param:…") that would decide this measure."""
         members = self.household.members
         if members is None and self.measure.target == "member":
             return [(None, "household.members")]
@@ -109,26 +138,53 @@ class Undecided:
         self.measure.when.missing(self.household.facts, member, self.params, members, self.member, found)
         return unique_missing(found)
 
+    @property
+    def support(self) -> list[tuple[int | None, str]]:
+        """Given facts that already argue for the measure: non-empty means it is "差一点"."""
+        members = self.household.members
+        member = members[self.member] if self.member is not None and members else None
+        found: list[tuple[int | None, str]] = []
+        self.measure.when.support(self.household.facts, member, self.params, members, self.member, found)
+        return [r for r in unique_missing(found) if r[1] not in AUDIENCE]
+
+    @property
+    def judged_by(self) -> list[str]:
+        """Offices whose judgement decides this measure (民政部门认定…), from the missing facts."""
+        model = fact_model()
+        offices = [spec.judged_by for _, path in self.missing if (spec := model.get(path)) and spec.judged_by]
+        return list(dict.fromkeys(offices))
+
 
 @dataclass(slots=True)
 class Result:
     region: Region
     date: dt.date
+    household: Household
     entitlements: list[Entitlement]
     undecided: list[Undecided]
     sources: dict[str, Source]
 
     @property
     def deciding_facts(self) -> list[Missing]:
-        """Facts still needed, mandatory measures' first, in the order conditions name them."""
-        ordered = sorted(self.undecided, key=lambda u: not u.measure.mandatory)
+        """Facts still needed, ★ measures' first, in the order conditions name them. Judgements
+        an office makes and figures no text publishes are not facts anyone can be asked."""
+        model = fact_model()
+        ordered = sorted(self.undecided, key=lambda u: u.measure.rank)
         items = [m for u in ordered for m in u.missing]
         items += [m for e in self.entitlements for m in e.amount_missing]
-        return unique_missing(items)
+        return [m for m in unique_missing(items) if askable(m, model)]
 
     @property
     def per_year_total(self) -> float:
         return sum(e.per_year or 0 for e in self.entitlements)
+
+
+def askable(item: Missing, model=None) -> bool:
+    path = item[1]
+    if path.startswith("param:") or path == "household.members":
+        return path == "household.members"
+    spec = (model or fact_model()).get(path)
+    return spec is not None and not spec.judged_by
 
 
 @dataclass(slots=True)
@@ -136,7 +192,7 @@ class _AmountPlan:
     line: AmountLine
     parameter: Parameter
     value: ParamValue
-    result: AmountResult | None = None  # built once per plan: amounts are the same for everyone
+    result: AmountResult  # built once per plan: amounts are the same for everyone
 
 
 @dataclass(slots=True)
@@ -144,7 +200,8 @@ class _MeasurePlan:
     measure: Measure
     ev: Evaluator
     amounts: list[_AmountPlan]
-    warnings: tuple[str, ...]
+    expired: tuple[str, ...]
+    measure_ended: bool
     household_ev: Evaluator | None = None  # for member measures: the part that tests household facts only
 
 
@@ -153,9 +210,11 @@ class _Plan:
     kb: KnowledgeBase
     region: Region
     date: dt.date
-    params: dict[str, float | None]
+    params: dict[str, Any]
     household_measures: list[_MeasurePlan]
     member_measures: list[_MeasurePlan]
+    by_id: dict[str, _MeasurePlan]
+    derived: tuple[DerivedRule, ...]
 
 
 class Engine:
@@ -183,49 +242,107 @@ class Engine:
                 parameter = view.parameters[line.parameter]
                 value = parameter.at(on)
                 if value is not None and value.value is not None:
-                    planned_amount = _AmountPlan(line, parameter, value)
-                    planned_amount.result = self.amount_result(planned_amount)
-                    amounts.append(planned_amount)
-            planned = _MeasurePlan(measure, measure.when.ev, amounts, self._warnings(measure, source, on))
+                    amounts.append(_AmountPlan(line, parameter, value, self._amount_result(line, parameter, value, on)))
+            expired = tuple(dict.fromkeys(
+                [measure.source.source] * source.expired_on(on)
+                + [s for a in amounts for s in a.result.expired]))
+            ended = measure.valid_to is not None and on > measure.valid_to and not expired
+            planned = _MeasurePlan(measure, measure.when.ev, amounts, expired, ended)
             if measure.target == "member":
                 planned.household_ev, planned.ev = split_household_part(measure.when)
                 member_measures.append(planned)
             else:
                 household_measures.append(planned)
-        plan = _Plan(self.kb, view.region, on, params, household_measures, member_measures)
+        by_id = {mp.measure.id: mp for mp in household_measures + member_measures}
+        plan = _Plan(self.kb, view.region, on, params, household_measures, member_measures, by_id, self.kb.derived)
         if len(self._plans) > 64:
             self._plans.clear()
         self._plans[key] = plan
         return plan
 
-    def amount_plans(self, plan: _Plan, measure_id: str) -> list[_AmountPlan]:
-        """A measure's amount lines in force in a plan (for answering a question about it)."""
-        for mp in plan.household_measures + plan.member_measures:
-            if mp.measure.id == measure_id:
-                return mp.amounts
-        return []
+    def params(self, region: str | None, on: dt.date) -> dict[str, Any]:
+        """Every parameter's figure in force in the region on that date (UNPUBLISHED where no text gives it)."""
+        return self.plan(region, on).params
 
-    @staticmethod
-    def amount_result(ap: _AmountPlan) -> AmountResult:
-        parameter = ap.parameter
-        return AmountResult(ap.line.label or parameter.label, parameter.id, ap.value.value or 0.0,
-                            parameter.unit, parameter.period, parameter.kind, ap.value.ref, ap.value.start)
+    def _amount_result(self, line: AmountLine, parameter: Parameter, value: ParamValue, on: dt.date) -> AmountResult:
+        expired = ()
+        if value.ref is not None and self.kb.sources[value.ref.source].expired_on(on):
+            expired = (value.ref.source,)
+        return AmountResult(line.label or parameter.label, parameter.id, value.value or 0.0, parameter.unit, parameter.period,
+                            parameter.kind, value.ref, value.start, value.date_text, line.note, expired)
 
-    def measure_warnings(self, measure: Measure, on: dt.date) -> tuple[str, ...]:
-        return self._warnings(measure, self.kb.sources[measure.source.source], on)
+    def measure_expired(self, measure: Measure, on: dt.date) -> tuple[str, ...]:
+        """Sources of a measure (its own) whose validity ended by `on`."""
+        source = self.kb.sources[measure.source.source]
+        return (source.id,) if source.expired_on(on) else ()
 
-    @staticmethod
-    def _warnings(measure: Measure, source: Source, on: dt.date) -> tuple[str, ...]:
-        warnings = []
-        if source.expired_on(on) and source.valid_to:
-            warnings.append(f"注意：《{source.title}》有效期到{format_date(source.valid_to)}，已经过期，请向当地部门确认现行政策。")
-        elif measure.valid_to and on > measure.valid_to:
-            warnings.append(f"注意：这项措施适用到{format_date(measure.valid_to)}，已经过期，请向当地部门确认是否延续。")
-        return tuple(warnings)
+    # -- one question --------------------------------------------------------------------
+    def question_amounts(self, measure: Measure, region: str | None, on: dt.date, household: dict, member: dict
+                         ) -> tuple[list[AmountResult], list[str]]:
+        """A measure's amount lines that apply given what a question said, and the facts that would
+        decide the rest. With nothing said, every line: the answer then lists the variants."""
+        plan = self.plan(region, on)
+        mp = plan.by_id.get(measure.id)
+        if mp is None:
+            return [], []
+        h = {"monitored": True, **household}
+        members = [member]
+        shown: list[AmountResult] = []
+        missing: list[Missing] = []
+        for ap in mp.amounts:
+            ok = True if ap.line.when is None else ap.line.when.ev(h, member, plan.params, members)
+            if ok is None:
+                ap.line.when.missing(h, member, plan.params, members, 0, missing)
+            elif ok:
+                shown.append(ap.result)
+        paths = list(dict.fromkeys(p for _, p in missing))
+        if not shown and not paths:
+            shown = [ap.result for ap in mp.amounts]
+        if measure.pick == "highest" and not paths:
+            shown = _highest(shown)
+        return shown, paths
 
-    def evaluate(self, household: Household, region: str | None = None, on: dt.date | None = None) -> Result:
-        on = on or dt.date.today()
+    # -- a household ---------------------------------------------------------------------
+    def complete(self, household: Household, region: str | None, on: dt.date) -> Household:
+        """A copy of the household with what common sense adds: derived facts (facts.yaml) and each
+        member's parent_disabled where the household tells who the parents are."""
         plan = self.plan(region if region is not None else household.region, on)
+        return self._complete(household, plan)
+
+    @staticmethod
+    def _complete(household: Household, plan: _Plan) -> Household:
+        done = household.copy()
+        h, ms, p = done.facts, done.members, plan.params
+        for _ in range(3):  # derivations may feed each other; three rounds reach the fixpoint of facts.yaml
+            changed = False
+            for rule in plan.derived:
+                targets = list(enumerate(ms or [])) if rule.member else [(None, None)]
+                for index, member in targets:
+                    if rule.when.ev(h, member, p, ms) is not True:
+                        continue
+                    for scope, name, value in rule.sets:
+                        target = h if scope == "household" else member
+                        if target is not None and target.get(name) is None:
+                            target[name] = value
+                            done.derived.add((None if scope == "household" else index, name))
+                            changed = True
+            if not changed:
+                break
+        for index, member in enumerate(ms or []):
+            if member.get("parent_disabled") is None:
+                parents = parents_of(done, index)
+                verdict = _parent_disabled(ms or [], parents)
+                if verdict is not None:
+                    member["parent_disabled"] = verdict
+                    done.derived.add((index, "parent_disabled"))
+                if parents is not None and PARENTS not in member:
+                    member[PARENTS] = parents
+                    done.derived.add((index, PARENTS))
+        return done
+
+    def evaluate(self, household: Household, region: str | None, on: dt.date) -> Result:
+        plan = self.plan(region if region is not None else household.region, on)
+        household = self._complete(household, plan)
         h, ms, p = household.facts, household.members, plan.params
         entitlements: list[Entitlement] = []
         undecided: list[Undecided] = []
@@ -247,10 +364,11 @@ class Engine:
                     outcome = None
                 if outcome is not False:
                     self._record(mp, outcome, household, index, member, plan, entitlements, undecided)
-        entitlements.sort(key=lambda e: (not e.measure.mandatory, e.member if e.member is not None else -1))
-        return Result(plan.region, on, entitlements, undecided, self.kb.sources)
+        entitlements.sort(key=lambda e: (e.measure.rank, e.member if e.member is not None else -1))
+        return Result(plan.region, on, household, entitlements, undecided, self.kb.sources)
 
-    def _record(self, mp: _MeasurePlan, outcome: bool | None, household: Household, index: int | None,
+    @staticmethod
+    def _record(mp: _MeasurePlan, outcome: bool | None, household: Household, index: int | None,
                 member: dict | None, plan: _Plan, entitlements: list, undecided: list) -> None:
         h, ms, p = household.facts, household.members, plan.params
         if outcome is None:
@@ -266,9 +384,30 @@ class Engine:
                     line.when.missing(h, member, p, ms, index, amount_missing)
                 if not applies:
                     continue
-            amounts.append(ap.result or self.amount_result(ap))
-        entitlements.append(Entitlement(mp.measure, index, household, amounts, plan, mp.warnings,
+            amounts.append(ap.result)
+        if mp.measure.pick == "highest":
+            amounts = _highest(amounts)
+        expired = tuple(dict.fromkeys(
+            [s for s in mp.expired if s == mp.measure.source.source] + [s for a in amounts for s in a.expired]))
+        entitlements.append(Entitlement(mp.measure, index, household, amounts, plan, expired, mp.measure_ended,
                                         unique_missing(amount_missing) if amount_missing else amount_missing))
+
+
+def _highest(amounts: list[AmountResult]) -> list[AmountResult]:
+    """就高不重复: of the lines that apply, the one with the highest figure (the first of equals)."""
+    if len(amounts) <= 1:
+        return amounts
+    best = max(amounts, key=lambda a: a.value)
+    return [best]
+
+
+def _parent_disabled(members: list[dict], parents: tuple[int, ...] | None) -> bool | None:
+    if not parents:
+        return None
+    grades = [members[i].get("disability") for i in parents]
+    if any(g not in (None, "无") for g in grades):
+        return True
+    return False if all(g == "无" for g in grades) else None
 
 
 def split_household_part(when: Node) -> tuple[Evaluator | None, Evaluator]:
@@ -283,28 +422,24 @@ def split_household_part(when: Node) -> tuple[Evaluator | None, Evaluator]:
     return All(shared).ev, (All(rest).ev if rest else (lambda h, m, p, ms: True))
 
 
-def render_template(template: str, h: dict, member: dict | None, label: str, params: dict,
-                    kb: KnowledgeBase | None = None, region: str | None = None) -> str:
-    """Fill `{fact}`, `{name}` and `{param:id}` placeholders; unknown facts become 「?」."""
+def reason_text(household: Household, reasons: list[tuple[int | None, str]], member: int | None = None) -> str:
+    """Reasons in words. A fact about another member is named with that member ("父亲二级残疾")."""
+    model = fact_model()
+    parts: list[str] = []
+    for index, path in reasons:
+        spec = model.get(path)
+        if spec is None:
+            continue
+        source = household.facts if index is None else (household.members or [])[index]
+        value = source.get(spec.name)
+        if value is None:
+            continue
+        text = spec.phrase(value)
+        if index is not None and index != member:
+            text = household.member_label(index) + text
+        parts.append(text)
+    return "、".join(dict.fromkeys(parts))
 
-    def value_of(match: re.Match) -> str:
-        name = match.group(1)
-        if name == "name":
-            return label or "家里"
-        if name.startswith("param:"):
-            pid = name[6:]
-            value = params.get(pid)
-            if value is None:
-                return "?"
-            unit = kb.view(region).parameters[pid].unit if kb else ""
-            return format_number(value) + unit
-        found: Any = (member or {}).get(name, h.get(name))
-        if found is None:
-            return "?"
-        if isinstance(found, bool):
-            return "是" if found else "否"
-        if isinstance(found, frozenset):
-            return "、".join(sorted(found))
-        return format_number(found) if isinstance(found, (int, float)) else str(found)
 
-    return _PLACEHOLDER.sub(value_of, template)
+__all__ = ["AmountResult", "Engine", "Entitlement", "Result", "Undecided", "UNPUBLISHED", "askable", "expiry_warning",
+           "format_date", "format_number", "reason_text"]

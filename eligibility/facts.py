@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_kb import checks
-from policy_kb.yamlio import KBError, load_yaml
+from policy_kb.yamlio import KBError, line_of, load_yaml
 
 FACTS_FILE = Path(__file__).with_name("facts.yaml")
 TYPES = ("bool", "int", "number", "enum", "set", "text")
@@ -31,6 +31,8 @@ class FactSpec:
     maximum: float | None = None
     unit: str = ""
     default: Any = None
+    say: str = ""
+    judged_by: str = ""
 
     @property
     def path(self) -> str:
@@ -40,6 +42,20 @@ class FactSpec:
     def numeric(self) -> bool:
         return self.type in ("int", "number")
 
+    def phrase(self, value: Any) -> str:
+        """How a reason names this fact with `value` (see `say` in facts.yaml)."""
+        if isinstance(value, frozenset | list | tuple | set):
+            value = "、".join(sorted(value))
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if self.type == "bool":
+            if value is True:
+                return self.say or self.label
+            return f"不是{self.say or self.label}"
+        if self.say:
+            return self.say.format(value=value)
+        return f"{self.label}{value}{self.unit}"
+
     def check(self, value: Any) -> Any:
         """Return the value normalised, or raise ValueError with a Chinese reason."""
         if self.type == "bool":
@@ -47,7 +63,7 @@ class FactSpec:
                 return value
             raise ValueError(f"应为 true 或 false，实际是 {value!r}")
         if self.numeric:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
                 raise ValueError(f"应为数字，实际是 {value!r}")
             if self.type == "int" and float(value) != int(value):
                 raise ValueError(f"应为整数，实际是 {value!r}")
@@ -73,10 +89,22 @@ class FactSpec:
         return value
 
 
-class FactModel:
-    """All facts by path (`member.age`), and by scope and name."""
+@dataclass(frozen=True, slots=True)
+class DerivedRaw:
+    """A derivation as written in facts.yaml; the knowledge-base loader compiles its condition."""
 
-    def __init__(self, specs: list[FactSpec]) -> None:
+    when: Any
+    sets: tuple[tuple[str, Any], ...]
+    why: str
+    line: int
+
+
+class FactModel:
+    """All facts by path (`member.age`), and by scope and name; and the derivations."""
+
+    def __init__(self, specs: list[FactSpec], derived: tuple[DerivedRaw, ...] = (), file: str = "") -> None:
+        self.file = file
+        self.derived = derived
         self.by_path = {s.path: s for s in specs}
         self.household = {s.name: s for s in specs if s.scope == "household"}
         self.member = {s.name: s for s in specs if s.scope == "member"}
@@ -93,14 +121,14 @@ class FactModel:
 
 def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
     data = checks.mapping(load_yaml(path), str(path), 1, "facts.yaml")
-    checks.keys(data, str(path), "facts.yaml", SCOPES)
+    checks.keys(data, str(path), "facts.yaml", SCOPES, ("derived",))
     specs: list[FactSpec] = []
     for scope in SCOPES:
         group = checks.mapping(data[scope], str(path), data.line_of(scope), scope)
         for name, raw in group.items():
             what = f"事实 {scope}.{name}"
             raw = checks.mapping(raw, str(path), group.line_of(name), what)
-            checks.keys(raw, str(path), what, ("type", "label", "ask"), ("values", "min", "max", "unit", "default"))
+            checks.keys(raw, str(path), what, ("type", "label", "ask"), ("values", "min", "max", "unit", "default", "say", "judged_by"))
             ftype = raw["type"]
             if ftype not in TYPES:
                 raise KBError(path, raw.line_of("type"), f"{what} 的类型 '{ftype}' 未知（允许：{', '.join(TYPES)}）")
@@ -119,9 +147,33 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
                     maximum=checks.typed(raw, "max", (int, float), str(path), what),
                     unit=checks.text(raw, "unit", str(path), what, "") or "",
                     default=raw.get("default"),
+                    say=checks.text(raw, "say", str(path), what, "") or "",
+                    judged_by=checks.text(raw, "judged_by", str(path), what, "") or "",
                 )
             )
-    return FactModel(specs)
+    model = FactModel(specs)
+    for spec in specs:
+        if spec.default is not None:
+            try:
+                spec.check(spec.default)
+            except ValueError as exc:
+                raise KBError(path, data[spec.scope][spec.name].line_of("default"), f"事实 {spec.path} 的默认值{exc}") from None
+    derived = []
+    for i, raw in enumerate(checks.sequence(data.get("derived") or [], str(path), data.line_of("derived"), "derived")):
+        at = line_of(data["derived"], i)
+        raw = checks.mapping(raw, str(path), at, "derived")
+        checks.keys(raw, str(path), "derived", ("when", "set", "why"))
+        sets = checks.mapping(raw["set"], str(path), raw.line_of("set"), "derived 的 set")
+        for target, value in sets.items():
+            spec = model.get(str(target))
+            if spec is None:
+                raise KBError(path, raw.line_of("set"), f"derived 的 set 中 '{target}' 不是已知事实")
+            try:
+                spec.check(value)
+            except ValueError as exc:
+                raise KBError(path, raw.line_of("set"), f"derived 的 set 中 {target} {exc}") from None
+        derived.append(DerivedRaw(raw["when"], tuple(sets.items()), checks.text(raw, "why", str(path), "derived") or "", at))
+    return FactModel(specs, tuple(derived), str(path))
 
 
 @lru_cache(maxsize=1)
@@ -130,4 +182,4 @@ def fact_model() -> FactModel:
     return parse_fact_model()
 
 
-__all__ = ["FactSpec", "FactModel", "fact_model", "parse_fact_model"]
+__all__ = ["DerivedRaw", "FactSpec", "FactModel", "fact_model", "parse_fact_model"]

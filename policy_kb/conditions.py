@@ -21,6 +21,20 @@ Evaluator = Callable[[dict, "dict | None", dict, "list | None"], "bool | None"]
 Missing = tuple["int | None", str]
 
 MEMBERS_FACT = "household.members"
+PARAM_PREFIX = "param:"  # a Missing path naming a parameter whose value is not published
+
+
+class _Unpublished:
+    """The value of a parameter that is in force but whose figure the texts do not give
+    (监测标准 after 2021, 岳阳's 老年人 age): a comparison with it is undecided, not false."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNPUBLISHED"
+
+
+UNPUBLISHED = _Unpublished()
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt,
@@ -42,23 +56,57 @@ class Node:
     def missing(self, h: dict, m: dict | None, p: dict, ms: list | None, mi: int | None, out: list) -> None:
         raise NotImplementedError
 
+    def reasons(self, h: dict, m: dict | None, p: dict, ms: list | None, mi: int | None, out: list) -> None:
+        """The facts that made this (true) condition true: (member index or None, path).
+
+        Only what argues *for* a measure: the parts under `not` are exclusions and say nothing.
+        """
+        raise NotImplementedError
+
+    def support(self, h: dict, m: dict | None, p: dict, ms: list | None, mi: int | None, out: list) -> None:
+        """For an undecided condition: the facts that already argue for it (what is "almost" there)."""
+        children = getattr(self, "children", ())
+        for child in children:
+            value = child.ev(h, m, p, ms)
+            if value is True:
+                child.reasons(h, m, p, ms, mi, out)
+            elif value is None:
+                child.support(h, m, p, ms, mi, out)
+
 
 class Leaf(Node):
-    def __init__(self, paths: tuple[str, ...], op: str, operand: Any, param: str | None, line: int | None = None) -> None:
+    def __init__(self, paths: tuple[str, ...], op: str, operand: Any, param: str | None, line: int | None = None,
+                 of: str | None = None) -> None:
         self.line = line
         self.paths = paths
         self.op = op
         self.operand = operand
+        self.param = param
+        self.of = of
         self.params = frozenset([param] if param else [])
-        self.facts = frozenset(paths)
-        self.ev = _compile_leaf(paths, op, operand, param)
+        self.facts = frozenset(paths) | ({of} if of else set())
+        self.ev = _compile_leaf(paths, op, operand, param, of)
 
     def missing(self, h, m, p, ms, mi, out):
-        for path in self.paths:
+        for path in self.paths + ((self.of,) if self.of else ()):
             scope, name = path.split(".", 1)
             source = h if scope == "household" else (m or {})
             if source.get(name) is None:
                 out.append((None if scope == "household" else mi, path))
+        if self.param is not None and p.get(self.param) is UNPUBLISHED:
+            out.append((None, PARAM_PREFIX + self.param))
+
+    def reasons(self, h, m, p, ms, mi, out):
+        if self.op == "known":
+            return  # "not yet appraised" is no fact about the household
+        for path in self.paths:
+            household = path.startswith("household.")
+            if (h if household else (m or {})).get(path.split(".", 1)[1]) is not None:
+                out.append((None if household else mi, path))
+
+    def support(self, h, m, p, ms, mi, out):
+        if self.ev(h, m, p, ms) is True:
+            self.reasons(h, m, p, ms, mi, out)
 
 
 class _Group(Node):
@@ -95,9 +143,19 @@ class _Group(Node):
 class All(_Group):
     decisive = False
 
+    def reasons(self, h, m, p, ms, mi, out):
+        for child in self.children:
+            child.reasons(h, m, p, ms, mi, out)
+
 
 class AnyOf(_Group):
     decisive = True
+
+    def reasons(self, h, m, p, ms, mi, out):
+        for child in self.children:  # the first alternative that holds is the reason
+            if child.ev(h, m, p, ms) is True:
+                child.reasons(h, m, p, ms, mi, out)
+                return
 
 
 class Not(Node):
@@ -116,12 +174,19 @@ class Not(Node):
     def missing(self, h, m, p, ms, mi, out):
         self.child.missing(h, m, p, ms, mi, out)
 
+    def reasons(self, h, m, p, ms, mi, out):
+        """An exclusion that does not apply ("特困人员除外" for someone who is not) is no reason."""
+
+    def support(self, h, m, p, ms, mi, out):
+        """Nor is an exclusion that might not apply."""
+
 
 class AnyMember(Node):
     """Some member satisfies the child; with `negate`, no member does."""
 
     def __init__(self, child: Node, negate: bool) -> None:
         self.child = child
+        self.negate = negate
         self.params = child.params
         self.facts = child.facts | {MEMBERS_FACT}
         inner = child.ev
@@ -151,6 +216,23 @@ class AnyMember(Node):
             if self.child.ev(h, member, p, ms) is None:
                 self.child.missing(h, member, p, ms, index, out)
 
+    def reasons(self, h, m, p, ms, mi, out):
+        if self.negate or ms is None:
+            return
+        for index, member in enumerate(ms):
+            if self.child.ev(h, member, p, ms) is True:
+                self.child.reasons(h, member, p, ms, index, out)
+
+    def support(self, h, m, p, ms, mi, out):
+        if self.negate or ms is None:
+            return
+        for index, member in enumerate(ms):
+            value = self.child.ev(h, member, p, ms)
+            if value is True:
+                self.child.reasons(h, member, p, ms, index, out)
+            elif value is None:
+                self.child.support(h, member, p, ms, index, out)
+
 
 def _getter(paths: tuple[str, ...]) -> Callable[[dict, dict | None], Any]:
     def one(path: str) -> Callable[[dict, dict | None], Any]:
@@ -170,19 +252,37 @@ def _getter(paths: tuple[str, ...]) -> Callable[[dict, dict | None], Any]:
     return total
 
 
-def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | None) -> Evaluator:
+def _limit(limit: Any) -> bool | None:
+    """None: compare; False: the parameter is not in force; UNPUBLISHED: undecided."""
+    if limit is None:
+        return False
+    if limit is UNPUBLISHED:
+        return None
+    return True
+
+
+def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | None, of: str | None = None) -> Evaluator:
     """One closure per leaf, reading the fact directly: leaves are most of the evaluation time."""
-    if len(paths) > 1 or op == "known":
+    if len(paths) > 1 or op == "known" or of is not None:
         get = _getter(paths)
         if op == "known":
             return lambda h, m, p, ms: (get(h, m) is not None) == operand
         compare = _COMPARE[op]
+        base = _getter((of,)) if of is not None else None
 
         def ev_sum(h, m, p, ms):
             value, limit = get(h, m), p.get(param)
+            usable = _limit(limit)
+            if not usable:
+                return usable
+            if base is not None:  # {param: rate, of: fact}: the rate (a percentage) of that fact
+                of_value = base(h, m)
+                if of_value is None:
+                    return None
+                limit = limit / 100 * of_value
             if value is None:
                 return None
-            return False if limit is None else compare(value, limit)
+            return compare(value, limit)
 
         return ev_sum
     scope, name = paths[0].split(".", 1)
@@ -192,10 +292,12 @@ def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | No
 
         def ev_param(h, m, p, ms):
             value = (h if household else m).get(name)
-            if value is None:
-                return None
             limit = p.get(param)
-            return False if limit is None else compare(value, limit)  # None: not in force on this date
+            if limit is None:
+                return False  # not in force on this date
+            if value is None or limit is UNPUBLISHED:
+                return None
+            return compare(value, limit)
 
         return ev_param
     if op in ("is", "eq"):
@@ -277,15 +379,21 @@ class ConditionParser:
             raise KBError(file, line, "多个事实相加只能用于数字事实的 gt/ge/lt/le 比较")
         spec = specs[0]
         param = None
+        of = None
         if op == "known":
             if not isinstance(operand, bool):
                 raise KBError(file, line, "known 后应为 true 或 false")
         elif op in _COMPARE:
             if not spec.numeric:
                 raise KBError(file, line, f"'{spec.path}' 不是数字，不能用 {op} 比较")
-            if not (isinstance(operand, dict) and set(operand) == {"param"} and isinstance(operand["param"], str)):
-                raise KBError(file, line, f"{op} 后应为 {{param: 参数名}}：政策中的数字都要写成带出处的参数，不能直接写 {operand!r}")
+            if not (isinstance(operand, dict) and set(operand) in ({"param"}, {"param", "of"}) and isinstance(operand["param"], str)):
+                raise KBError(file, line, f"{op} 后应为 {{param: 参数名}}（或 {{param: 比例参数, of: 事实}}）：政策中的数字都要写成带出处的参数，不能直接写 {operand!r}")
             param = operand["param"]
+            if "of" in operand:
+                of_spec = self._fact(operand["of"], file, line, member_context)
+                if not of_spec.numeric:
+                    raise KBError(file, line, f"of 后的 '{of_spec.path}' 不是数字事实")
+                of = of_spec.path
         elif op == "is":
             if spec.type != "bool" or not isinstance(operand, bool):
                 raise KBError(file, line, f"'is' 只用于是/否事实并且后面是 true/false（{spec.path} 是 {spec.type}）")
@@ -302,7 +410,7 @@ class ConditionParser:
             if spec.type != "set":
                 raise KBError(file, line, f"'contains' 只用于多选事实（{spec.path} 是 {spec.type}）")
             self._check_value(spec, operand, file, line, element=True)
-        return Leaf(paths, op, operand, param, line)
+        return Leaf(paths, op, operand, param, line, of)
 
     @staticmethod
     def _check_value(spec: FactSpec, value: Any, file: str, line: int | None, element: bool = False) -> None:
@@ -338,3 +446,36 @@ def unique_missing(items: list[Missing]) -> list[Missing]:
             seen.add(item)
             out.append(item)
     return out
+
+
+def default_violations(node: Node, defaults: dict[str, Any], params: dict[str, Any] | None = None) -> list[tuple[Leaf, Any]]:
+    """Leaves a defaulted fact can make argue *for* the condition: a default that grants.
+
+    Polarity is followed through `not` and `no_member`: `{not: {fact: member.soldier, is: true}}`
+    with the default `soldier: false` holds by default, so it is a violation; `{fact: member.orphan,
+    is: true}` with the default `false` can only make the condition fail, which is allowed.
+    """
+    found: list[tuple[Leaf, Any]] = []
+
+    def walk(n: Node, positive: bool) -> None:
+        if isinstance(n, Leaf):
+            for path in n.paths:
+                if path not in defaults:
+                    continue
+                value = defaults[path]
+                scope, name = path.split(".", 1)
+                facts = {name: value}
+                outcome = n.ev(facts if scope == "household" else {}, facts if scope == "member" else {}, params or {}, None)
+                if outcome is (True if positive else False):
+                    found.append((n, value))
+            return
+        if isinstance(n, Not):
+            walk(n.child, not positive)
+        elif isinstance(n, AnyMember):
+            walk(n.child, positive != n.negate)
+        else:
+            for child in getattr(n, "children", ()):
+                walk(child, positive)
+
+    walk(node, True)
+    return found

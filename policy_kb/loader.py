@@ -12,12 +12,14 @@ from typing import Any
 
 from eligibility.facts import FactModel, fact_model
 from policy_kb import checks
-from policy_kb.conditions import ConditionParser, Node, param_line
+from policy_kb.conditions import ConditionParser, Node, default_violations, param_line
 from policy_kb.model import (
     CATEGORIES,
     KINDS,
     PERIODS,
+    TOPIC_KINDS,
     AmountLine,
+    DerivedRule,
     KnowledgeBase,
     Measure,
     Parameter,
@@ -26,6 +28,7 @@ from policy_kb.model import (
     Region,
     RegionView,
     Source,
+    Topic,
 )
 from policy_kb.yamlio import KBError, LineDict, ParseCache, line_of
 
@@ -35,11 +38,13 @@ CACHE_FILE = PACKAGE_DIR.parent / ".cache" / "kb-yaml.pickle"
 SOURCES_DIR = PACKAGE_DIR / "sources"
 
 _WHITESPACE = re.compile(r"\s+")
-PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 MIN_EXAMPLES = 3
-_MEASURE_REQUIRED = ("id", "title", "category", "mandatory", "when", "gives", "why", "how_to_apply", "responsible", "source", "examples", "keywords")
-_MEASURE_OPTIONAL = ("target", "amounts", "valid_from", "valid_to", "notes", "replaces")
+_MEASURE_REQUIRED = ("id", "title", "category", "when", "gives", "how_to_apply", "responsible", "source", "examples", "keywords")
+_MEASURE_OPTIONAL = ("mandatory", "target", "amounts", "valid_from", "valid_to", "notes", "replaces", "pick")
+MARKED_SOURCE = "mingbaizhi"  # the only text with ★ (必须落实) and ● (可选) marks
+PICKS = ("all", "highest")
 _PARAM_KEYS = ("label", "unit", "period", "kind", "values")
 
 
@@ -131,17 +136,18 @@ class _Loader:
         if squeeze(quote) not in self.texts[sid]:
             raise KBError(f, line, f"引文不在原文 {self.sources[sid].file} 中：「{quote}」")
 
-    def ref(self, raw: Any, f: str, line: int | None, what: str, region: str) -> Ref:
+    def ref(self, raw: Any, f: str, line: int | None, what: str, region: str | None) -> Ref:
+        """A reference; `region` None: any document may be cited (a topic that names it)."""
         raw = checks.mapping(raw, f, line, what)
-        checks.keys(raw, f, what, ("source", "section", "quote"))
+        checks.keys(raw, f, what, ("source", "section", "quote"), ("note",))
         sid = raw["source"]
         if sid not in self.sources:
             raise KBError(f, raw.line_of("source"), f"{what} 引用了不存在的文件来源 '{sid}'（见 sources.yaml）")
-        if self.sources[sid].region not in ("base", region):
+        if region is not None and self.sources[sid].region not in ("base", region):
             raise KBError(f, raw.line_of("source"), f"{what} 属于地区 {region}，不能引用 {self.sources[sid].region} 的文件 {sid}")
         quote = checks.text(raw, "quote", f, what) or ""
         self.check_quote(sid, quote, f, raw.line_of("quote"))
-        return Ref(source=sid, section=str(raw["section"]), quote=quote)
+        return Ref(source=sid, section=str(raw["section"]), quote=quote, note=checks.text(raw, "note", f, what, "") or "")
 
     # -- parameters ----------------------------------------------------------------------
     def parameter(self, pid: str, raw: Any, f: str, line: int | None, region: str, base: Parameter | None) -> Parameter:
@@ -172,16 +178,22 @@ class _Loader:
                 raise KBError(f, at, f"{what} 的日期重叠或顺序错误：{start} 不晚于上一个日期 {previous}")
             previous = start
             entry = checks.mapping(entry, f, at, f"{what} 在 {start} 的值")
-            checks.keys(entry, f, f"{what} 在 {start} 的值", ("value",), ("ref",))
+            checks.keys(entry, f, f"{what} 在 {start} 的值", (), ("value", "ref", "date_text", "unknown"))
             value = entry.get("value", None)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            unknown = checks.text(entry, "unknown", f, what, "") or ""
+            if "value" not in entry and not unknown:
+                raise KBError(f, entry.line, f"{what} 在 {start} 需要 value（数字，或 null 表示停止）或 unknown（文件没给出数字时怎么说）")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value):
                 raise KBError(f, entry.line_of("value"), f"{what} 在 {start} 的值应为数字或 null，实际是 {value!r}")
+            if unknown and value is not None:
+                raise KBError(f, entry.line_of("unknown"), f"{what} 在 {start} 既有数字又写了 unknown，只能二选一")
             ref = None
-            if value is not None:
+            if value is not None or unknown:
                 if "ref" not in entry:
                     raise KBError(f, entry.line, f"{what} 在 {start} 的值缺少出处 ref（source/section/quote）")
                 ref = self.ref(entry["ref"], f, entry.line_of("ref"), f"{what} 在 {start} 的出处", region)
-            values.append(ParamValue(start=start, value=value, ref=ref))
+            values.append(ParamValue(start=start, value=value, ref=ref, date_text=checks.text(entry, "date_text", f, what, "") or "",
+                                     unknown=unknown))
         if template is not None:
             # An override takes effect from its first date; before that the base values still hold.
             earlier = [v for v in template.values if v.start < values[0].start]
@@ -227,32 +239,41 @@ class _Loader:
         if target not in ("household", "member"):
             raise KBError(f, raw.line_of("target"), f"{what} 的 target 应为 household 或 member，实际是 {target!r}")
         member = target == "member"
+        source_ref = self.ref(raw["source"], f, raw.line_of("source"), f"{what} 的出处", region)
+        if source_ref.source == MARKED_SOURCE and "mandatory" not in raw:
+            raise KBError(f, raw.line, f"{what} 出自明白纸，要写 mandatory: true（★必须落实）或 false（●可选）")
+        if source_ref.source != MARKED_SOURCE and "mandatory" in raw:
+            raise KBError(f, raw.line_of("mandatory"), f"{what}：★/● 是明白纸的标记，{self.sources[source_ref.source].title}没有这种分法，不要写 mandatory")
         mandatory = checks.typed(raw, "mandatory", (bool,), f, what)
+        pick = checks.text(raw, "pick", f, what, "all") or "all"
+        if pick not in PICKS:
+            raise KBError(f, raw.line_of("pick"), f"{what} 的 pick 应为 {' 或 '.join(PICKS)}")
         amounts: list[AmountLine] = []
         if "amounts" in raw:
             seq = checks.sequence(raw["amounts"], f, raw.line_of("amounts"), f"{what} 的 amounts")
             for i, item in enumerate(seq):
                 at = line_of(seq, i)
                 item = checks.mapping(item, f, at, f"{what} 的第 {i + 1} 个金额")
-                checks.keys(item, f, f"{what} 的第 {i + 1} 个金额", ("parameter",), ("when", "label"))
+                checks.keys(item, f, f"{what} 的第 {i + 1} 个金额", ("parameter",), ("when", "label", "note"))
                 cond = self.condition(item["when"], f, item.line_of("when"), member) if "when" in item else None
+                if cond is not None:
+                    self.check_defaults(cond, f, f"{what} 的第 {i + 1} 个金额")
                 amounts.append(AmountLine(parameter=str(item["parameter"]), when=cond, label=checks.text(item, "label", f, what, "") or "",
-                                          line=item.line_of("parameter")))
-        why = checks.text(raw, "why", f, what) or ""
-        self.check_template(why, f, raw.line_of("why"), what)
+                                          line=item.line_of("parameter"), note=checks.text(item, "note", f, what, "") or ""))
+        when = self.condition(raw["when"], f, raw.line_of("when"), member)
+        self.check_defaults(when, f, what)
         measure = Measure(
             id=mid,
             title=checks.text(raw, "title", f, what) or "",
             category=category,
-            mandatory=bool(mandatory),
+            mandatory=mandatory,
             target=target,
-            when=self.condition(raw["when"], f, raw.line_of("when"), member),
+            when=when,
             gives=checks.text(raw, "gives", f, what) or "",
             amounts=tuple(amounts),
-            why=why,
             how_to_apply=checks.text(raw, "how_to_apply", f, what) or "",
             responsible=tuple(checks.text_list(raw, "responsible", f, what, minimum=1)),
-            source=self.ref(raw["source"], f, raw.line_of("source"), f"{what} 的出处", region),
+            source=source_ref,
             examples=tuple(checks.text_list(raw, "examples", f, what, minimum=MIN_EXAMPLES)),
             keywords=tuple(checks.text_list(raw, "keywords", f, what, minimum=1)),
             region=region,
@@ -260,6 +281,7 @@ class _Loader:
             valid_to=checks.date(raw, "valid_to", f, what),
             notes=checks.text(raw, "notes", f, what, "") or "",
             replaces=checks.text(raw, "replaces", f, what, "") or "",
+            pick=pick,
             file=f,
             line=line or 0,
         )
@@ -269,12 +291,24 @@ class _Loader:
             raise KBError(f, raw.line_of("replaces"), f"{what}：只有地区文件中的措施可以 replaces 基础措施")
         return measure
 
-    def check_template(self, template: str, f: str, line: int | None, what: str) -> None:
-        for name in PLACEHOLDER.findall(template):
-            if name == "name" or name.startswith("param:"):
-                continue
-            if name not in self.facts.household and name not in self.facts.member:
-                raise KBError(f, line, f"{what} 的 why 中 {{{name}}} 不是已知事实（见 eligibility/facts.yaml）")
+    def check_defaults(self, condition: Node, f: str, what: str) -> None:
+        """A default may only take an entitlement away: no condition a default can make true."""
+        defaults = {s.path: s.default for s in self.facts.by_path.values() if s.default is not None}
+        for leaf, value in default_violations(condition, defaults):
+            path = next(p for p in leaf.paths if p in defaults)
+            raise KBError(f, leaf.line, f"{what}：事实 {path} 没人说时默认为 {value!r}，这个默认值会让条件成立、让措施适用。"
+                                        "默认值只能让措施不适用：请改写条件（让这一项必须由家里说明），或去掉该事实的 default")
+
+    def derived_rules(self) -> tuple[DerivedRule, ...]:
+        """facts.yaml's `derived`, compiled: the condition may test household or member facts."""
+        rules = []
+        for raw in self.facts.derived:
+            member = any(target.startswith("member.") for target, _ in raw.sets)
+            when = self.condition(raw.when, self.facts.file, raw.line, member)
+            self.check_defaults(when, self.facts.file, "derived")
+            sets = tuple((t.split(".", 1)[0], t.split(".", 1)[1], self.facts.by_path[t].check(v)) for t, v in raw.sets)
+            rules.append(DerivedRule(when, sets, raw.why, raw.line))
+        return tuple(rules)
 
     def measure_file(self, path: Path, region: str) -> list[Measure]:
         f = str(path)
@@ -282,6 +316,42 @@ class _Loader:
         checks.keys(data, f, path.name, ("measures",))
         seq = checks.sequence(data["measures"], f, data.line_of("measures"), "measures")
         return [self.measure(item, f, line_of(seq, i), region) for i, item in enumerate(seq)]
+
+    # -- topics (procedures, thresholds, validity, forms) ------------------------------------
+    def topic(self, raw: Any, f: str, line: int | None, region: str) -> Topic:
+        raw = checks.mapping(raw, f, line, "知识条目")
+        tid = raw.get("id")
+        what = f"知识条目 {tid or '(无 id)'}"
+        checks.keys(raw, f, what, ("id", "kind", "title", "answer", "source", "examples", "keywords"), ("replaces",))
+        if not isinstance(tid, str) or not _ID.match(tid):
+            raise KBError(f, raw.line_of("id"), f"知识条目 id '{tid}' 应为小写字母、数字和点组成")
+        if raw["kind"] not in TOPIC_KINDS:
+            raise KBError(f, raw.line_of("kind"), f"{what} 的 kind '{raw['kind']}' 未知（允许：{', '.join(TOPIC_KINDS)}）")
+        answer = checks.text(raw, "answer", f, what) or ""
+        for name in _PLACEHOLDER.findall(answer):
+            kind, _, target = name.partition(":")
+            if kind == "validity" and target not in self.sources:
+                raise KBError(f, raw.line_of("answer"), f"{what} 的 answer 中 {{{name}}}：没有这个文件来源")
+            if kind not in ("param", "validity"):
+                raise KBError(f, raw.line_of("answer"), f"{what} 的 answer 中 {{{name}}} 不认识（可用 {{param:参数}}、{{validity:文件来源}}）")
+        return Topic(
+            id=tid, kind=str(raw["kind"]), title=checks.text(raw, "title", f, what) or "", answer=answer,
+            source=self.ref(raw["source"], f, raw.line_of("source"), f"{what} 的出处", None),
+            examples=tuple(checks.text_list(raw, "examples", f, what, minimum=MIN_EXAMPLES)),
+            keywords=tuple(checks.text_list(raw, "keywords", f, what, minimum=1)),
+            region=region, replaces=checks.text(raw, "replaces", f, what, "") or "", file=f, line=line or 0,
+        )
+
+    def topics_in(self, data: LineDict, f: str, region: str) -> list[Topic]:
+        seq = checks.sequence(data["topics"], f, data.line_of("topics"), "topics")
+        return [self.topic(item, f, line_of(seq, i), region) for i, item in enumerate(seq)]
+
+    @staticmethod
+    def check_topic_params(topics: list[Topic], params: dict[str, Parameter], region: str) -> None:
+        for topic in topics:
+            for name in _PLACEHOLDER.findall(topic.answer):
+                if name.startswith("param:") and name[6:] not in params:
+                    raise KBError(topic.file, topic.line, f"知识条目 {topic.id} 引用了不存在的参数 '{name[6:]}'（地区 {region}）")
 
     # -- assembling regions --------------------------------------------------------------
     def check_measure_params(self, measure: Measure, params: dict[str, Parameter], region: str) -> None:
@@ -291,7 +361,6 @@ class _Loader:
             refs.append((amount.parameter, amount.line))
             if amount.when is not None:
                 refs += [(p, param_line(amount.when, p)) for p in sorted(amount.when.params)]
-        refs += [(n[6:], None) for n in PLACEHOLDER.findall(measure.why) if n.startswith("param:")]
         for name, line in refs:
             if name not in params:
                 raise KBError(measure.file, line or measure.line, f"措施 {measure.id} 引用了不存在的参数 '{name}'（地区 {region}）")
@@ -316,32 +385,50 @@ class _Loader:
         for path in sorted((self.data_dir / "regions").glob("*.yaml")):
             if path.stem not in self.regions or path.stem == "base":
                 raise KBError(path, None, f"地区文件 {path.name} 没有对应的地区（请在 regions.yaml 中添加 '{path.stem}'）")
-        views = {"base": self.view(self.regions["base"], base_params, base_measures)}
+        base_topics: list[Topic] = []
+        topic_ids: dict[str, Topic] = {}
+        for path in sorted((self.data_dir / "topics").glob("*.yaml")):
+            data = checks.mapping(self.cache.load(path), str(path), 1, path.name)
+            checks.keys(data, str(path), path.name, ("topics",))
+            for topic in self.topics_in(data, str(path), "base"):
+                if topic.replaces:
+                    raise KBError(topic.file, topic.line, f"知识条目 {topic.id}：只有地区文件中的条目可以 replaces")
+                self.remember(topic, topic_ids)
+                base_topics.append(topic)
+        views = {"base": self.view(self.regions["base"], base_params, base_measures, topics=base_topics)}
         for rid, region in self.regions.items():
             if rid == "base":
                 continue
-            views[rid] = self.overlay(region, base_params, base_measures, ids)
-        return KnowledgeBase(self.sources, self.regions, self.default_region, views, self.texts)
+            views[rid] = self.overlay(region, base_params, base_measures, ids, base_topics, topic_ids)
+        derived = self.derived_rules()
+        for rule in derived:
+            for name in sorted(rule.when.params):
+                if name not in base_params:
+                    raise KBError(self.facts.file, rule.line, f"derived 引用了不存在的参数 '{name}'")
+        return KnowledgeBase(self.sources, self.regions, self.default_region, views, self.texts, derived)
 
     @staticmethod
-    def remember(measure: Measure, ids: dict[str, Measure]) -> None:
-        if measure.id in ids:
-            other = ids[measure.id]
-            raise KBError(measure.file, measure.line, f"措施 id '{measure.id}' 重复（已在 {other.file}:{other.line}）")
-        ids[measure.id] = measure
+    def remember(item: Measure | Topic, ids: dict) -> None:
+        if item.id in ids:
+            other = ids[item.id]
+            raise KBError(item.file, item.line, f"id '{item.id}' 重复（已在 {other.file}:{other.line}）")
+        ids[item.id] = item
 
-    def view(self, region: Region, params: dict[str, Parameter], measures: list[Measure], dropped: tuple[str, ...] = ()) -> RegionView:
+    def view(self, region: Region, params: dict[str, Parameter], measures: list[Measure], dropped: tuple[str, ...] = (),
+             topics: list[Topic] | None = None) -> RegionView:
         for measure in measures:
             self.check_measure_params(measure, params, region.id)
-        return RegionView(region=region, parameters=params, measures=measures, dropped=dropped)
+        self.check_topic_params(topics or [], params, region.id)
+        return RegionView(region=region, parameters=params, measures=measures, dropped=dropped, topics=list(topics or []))
 
-    def overlay(self, region: Region, base_params: dict[str, Parameter], base_measures: list[Measure], ids: dict[str, Measure]) -> RegionView:
+    def overlay(self, region: Region, base_params: dict[str, Parameter], base_measures: list[Measure], ids: dict[str, Measure],
+                base_topics: list[Topic], topic_ids: dict[str, Topic]) -> RegionView:
         path = self.data_dir / "regions" / f"{region.id}.yaml"
         if not path.is_file():
-            return self.view(region, base_params, base_measures)
+            return self.view(region, base_params, base_measures, topics=base_topics)
         f = str(path)
         data = checks.mapping(self.cache.load(path), f, 1, path.name)
-        checks.keys(data, f, path.name, ("region",), ("parameters", "measures", "drop"))
+        checks.keys(data, f, path.name, ("region",), ("parameters", "measures", "drop", "topics"))
         if data["region"] != region.id:
             raise KBError(f, data.line_of("region"), f"文件名是 {region.id}，但 region 写的是 '{data['region']}'")
         params = dict(base_params)
@@ -371,7 +458,15 @@ class _Loader:
         replaced = {m.replaces: m for m in added if m.replaces}
         merged = [replaced.get(m.id, m) for m in base_measures if m.id not in dropped]
         merged += [m for m in added if not m.replaces]
-        return self.view(region, params, merged, dropped)
+        own_topics = self.topics_in(data, f, region.id) if "topics" in data else []
+        base_topic_ids = {t.id for t in base_topics}
+        for topic in own_topics:
+            self.remember(topic, topic_ids)
+            if topic.replaces and topic.replaces not in base_topic_ids:
+                raise KBError(f, topic.line, f"知识条目 {topic.id} 要替换的基础条目 '{topic.replaces}' 不存在")
+        swapped = {t.replaces: t for t in own_topics if t.replaces}
+        topics = [swapped.get(t.id, t) for t in base_topics] + [t for t in own_topics if not t.replaces]
+        return self.view(region, params, merged, dropped, topics)
 
 
 def load_kb(data_dir: Path | str | None = None, sources_dir: Path | str | None = None, facts: FactModel | None = None) -> KnowledgeBase:

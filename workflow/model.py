@@ -53,8 +53,13 @@ class Workflow:
     initial: str
     states: dict[str, State]
     transitions: tuple[Transition, ...]
-    new_objects: str  # entering this state counts in the monthly report
+    verified: str  # entering this state: the township verified the household; the report's new households
+    verified_forms: tuple[str, ...]  # the forms they are reported on (附件1、附件2)
     report_due_param: str  # parameter: the day of the month the report is due
+    lifted: str  # entering this state lifts an alert (警情解除)
+    lifted_form: str  # the form a lifted alert is registered on (附件3)
+    lifted_due_param: str  # parameter: its day of the month
+    processing: tuple[str, ...]  # states of an application still being processed
 
     def leaving(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if t.source == state]
@@ -99,9 +104,10 @@ def load_workflow(path: Path = STATES_FILE) -> Workflow:
     if data["initial"] not in states:
         raise KBError(f, data.line_of("initial"), f"initial '{data['initial']}' 不是 states 里的状态")
     report = checks.mapping(data["report"], f, data.line_of("report"), "report")
-    checks.keys(report, f, "report", ("new_objects", "due_day"))
-    if report["new_objects"] not in states:
-        raise KBError(f, report.line_of("new_objects"), f"report 的 new_objects '{report['new_objects']}' 不是 states 里的状态")
+    checks.keys(report, f, "report", ("verified", "verified_forms", "due_day", "lifted", "lifted_form", "lifted_due_day", "processing"))
+    for key in ("verified", "lifted"):
+        if report[key] not in states:
+            raise KBError(f, report.line_of(key), f"report 的 {key} '{report[key]}' 不是 states 里的状态")
     transitions = [_transition(raw, i, f, data, states) for i, raw in enumerate(checks.sequence(data["transitions"], f, data.line_of("transitions"), "transitions"))]
     seen: dict[str, int] = {}
     for i, t in enumerate(transitions):
@@ -110,7 +116,18 @@ def load_workflow(path: Path = STATES_FILE) -> Workflow:
                 line = data["transitions"][i].line_of("words")
                 raise KBError(f, line, f"words '{word}' 同时用在第 {seen[word] + 1} 和第 {i + 1} 个步骤，会分不清")
             seen[word] = i
-    return Workflow(str(data["initial"]), states, tuple(transitions), str(report["new_objects"]), str(checks.text(report, "due_day", f, "report")))
+    return Workflow(str(data["initial"]), states, tuple(transitions), str(report["verified"]),
+                    tuple(checks.text_list(report, "verified_forms", f, "report", minimum=1)), str(checks.text(report, "due_day", f, "report")),
+                    str(report["lifted"]), str(checks.text(report, "lifted_form", f, "report")),
+                    str(checks.text(report, "lifted_due_day", f, "report")), _states(report, "processing", f, states))
+
+
+def _states(raw: LineDict, key: str, f: str, states: dict[str, State]) -> tuple[str, ...]:
+    names = tuple(checks.text_list(raw, key, f, key, minimum=1))
+    for name in names:
+        if name not in states:
+            raise KBError(f, raw.line_of(key), f"{key} 里的 '{name}' 不是 states 里的状态")
+    return names
 
 
 def _transition(raw: Any, index: int, f: str, data: LineDict, states: dict[str, State]) -> Transition:

@@ -42,20 +42,33 @@ def make_plan(engine: Engine, app: Application, profile: dict[str, Any] | None, 
     result = engine.evaluate(household_of(app, profile), app.region, today)
     items: dict[str, dict[str, Any]] = {}
     for e in result.entitlements:  # already ★ first
-        item = items.setdefault(e.measure.id, {"id": e.measure.id, "title": e.measure.title, "star": e.measure.mandatory, "who": []})
+        item = items.setdefault(e.measure.id, {"id": e.measure.id, "title": e.measure.title, "mark": e.measure.mark, "who": []})
         if e.member_label and e.member_label not in item["who"]:
             item["who"].append(e.member_label)
     return list(items.values())
 
 
+def mark(item: dict[str, Any]) -> str:
+    """★ / ● as the 明白纸 marks the measure; "" for a county's or township's own (plans made before
+    that distinction stored `star` as true/false)."""
+    if "mark" in item:
+        return item["mark"]
+    return "★" if item.get("star") else "●"
+
+
 def item_title(item: dict[str, Any]) -> str:
     who = f"（{'、'.join(item['who'])}）" if item.get("who") else ""
-    return f"{'★' if item['star'] else '●'}{item['title']}{who}"
+    return f"{mark(item)}{item['title']}{who}"
+
+
+def to_do(item: dict[str, Any]) -> bool:
+    """What the cadre must see done: the ★ items and the county's and township's own measures."""
+    return mark(item) != "●"
 
 
 def checklist(app: Application) -> list[dict[str, Any]]:
-    """The ★ items of the stored plan: what the cadre must see done."""
-    return [item for item in app.data.get("plan") or [] if item["star"]]
+    """The items of the stored plan the cadre must see done (★ and the county's own)."""
+    return [item for item in app.data.get("plan") or [] if to_do(item)]
 
 
 def is_done(app: Application, measure_id: str) -> bool:

@@ -29,7 +29,7 @@ from storage.records import PERSONAL_FIELDS, Application, ApplicationEvent
 from workflow.access import PROXY_CHANNEL, Actor, applicant_account, can_see, in_scope, is_applicant, scoped_applications
 from workflow.calendar import add_working_days, end_of, last_day_of, short
 from workflow.model import Transition, load_texts, load_workflow
-from workflow.plan import item_title, make_plan
+from workflow.plan import item_title, make_plan, to_do
 
 STATUS_KIND = "status"
 EMPTY_NOTES = ("无", "没有", "没", "无备注", "不用", "no")
@@ -176,7 +176,7 @@ class Desk:
 
     def plan_text(self, app: Application) -> str:
         plan = app.data.get("plan") or []
-        stars = [item_title(i) for i in plan if i["star"]]
+        stars = [item_title(i) for i in plan if to_do(i)]
         others = len(plan) - len(stars)
         lines = [self.texts["plan_head"].format(count=len(stars))] + [f"{n}. {title}" for n, title in enumerate(stars, 1)]
         if others:

@@ -36,7 +36,6 @@ measures:
         - {fact: household.income_per_head, lt: {param: monitoring.income_threshold}}
         - {fact: household.housing, in: [危房, 无房]}
     gives: 测试用措施。
-    why: 测试用措施。
     how_to_apply: 测试用措施。
     responsible: [结对帮扶人]
     source:
@@ -370,3 +369,64 @@ def test_cli_rejects_bad_household(tmp_path, root, kind):
     assert "Traceback" not in output, output
     assert re.search(r"[\u4e00-\u9fff]", output), f"no Chinese message:\n{output}"
     assert words[0] in output, f"the message does not name {words[0]!r}:\n{output}"
+
+
+# ---------------------------------------------------------------- defaults may only take away
+def test_default_that_grants_is_refused(data):
+    """coop_linked defaults to false: `coop_linked is false` would hold for every household nobody asked."""
+    path, line = write_measure(data, "{fact: household.housing, in: [危房, 无房]}", "        - {fact: household.coop_linked, is: false}")
+    expect_error(data, path.name, line, "household.coop_linked", "默认", "不适用")
+
+
+def test_default_through_not_is_refused(data):
+    """orphan defaults to false, so `not orphan` holds by default: the same mistake one `not` deeper."""
+    path, line = write_measure(data, "{fact: household.housing, in: [危房, 无房]}", "        - {not: {any_member: {fact: member.orphan, is: true}}}")
+    expect_error(data, path.name, line, "member.orphan", "默认")
+
+
+def test_default_through_no_member_is_refused(data):
+    path, line = write_measure(data, "{fact: household.housing, in: [危房, 无房]}", "        - {no_member: {fact: member.major_illness, is: true}}")
+    expect_error(data, path.name, line, "member.major_illness", "默认")
+
+
+def test_default_that_takes_away_is_allowed(data):
+    """A default that can only make the condition fail is fine: orphan must be stated to count."""
+    write_measure(data, "{fact: household.housing, in: [危房, 无房]}", "        - {any_member: {fact: member.orphan, is: true}}")
+    assert load_kb(data_dir=data).view("base").measure("test.broken_measure") is not None
+
+
+def test_default_in_an_amount_line_is_refused(data):
+    path = data / "measures" / "06_health.yaml"
+    line = replace_line(path, r"^      - when: \{fact: member.orphan, is: true\}", "      - when: {not: {fact: member.orphan, is: true}}")
+    expect_error(data, path.name, line, "member.orphan", "默认")
+
+
+# ---------------------------------------------------------------- ★/● belong to the 明白纸
+def test_mark_on_a_county_measure_is_refused(data):
+    path = data / "regions" / "boluo.yaml"
+    line = insert_after(path, r"^    title: 城乡居民养老保险全额资助", "    mandatory: true")
+    expect_error(data, path.name, line, "明白纸", "mandatory")
+
+
+def test_mark_missing_on_a_mingbaizhi_measure_is_refused(data):
+    path, line = write_measure(data, "mandatory: false", None)
+    expect_error(data, path.name, line_no(MEASURE, "- id: test.broken_measure"), "明白纸", "mandatory")
+
+
+# ---------------------------------------------------------------- figures the texts do not give
+def test_value_and_unknown_together_is_refused(data):
+    text = PARAMETER.replace("      value: 400\n", "      value: 400\n      unknown: 每年调整\n")
+    (data / "parameters" / "zz_broken.yaml").write_text(text, encoding="utf-8")
+    expect_error(data, "zz_broken.yaml", line_no(text, "unknown:"), "unknown", "二选一")
+
+
+def test_unknown_needs_a_reference(data):
+    text = "test.broken_parameter:\n  label: 测试\n  unit: 元\n  period: year\n  kind: limit\n  values:\n    2021-01-01:\n      unknown: 每年调整\n"
+    (data / "parameters" / "zz_broken.yaml").write_text(text, encoding="utf-8")
+    expect_error(data, "zz_broken.yaml", 8, "出处")
+
+
+def test_nan_value_is_refused(data):
+    path = data / "parameters" / "zz_broken.yaml"
+    path.write_text(PARAMETER.replace("value: 400", "value: .nan"), encoding="utf-8")
+    expect_error(data, "zz_broken.yaml", line_no(PARAMETER, "value: 400"), "数字")

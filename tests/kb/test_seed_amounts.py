@@ -179,7 +179,7 @@ ROWS: list[Row] = [
         "heqing.poverty_line_multiple", "heqing", D(2024, 1, 1), 1.5, "倍"),
     Row(H, "二、(三)乡镇审核阶段", "应在7个工作日内组成核查工作组", "heqing.township_audit_working_days", "heqing", D(2024, 1, 1), 7, "个工作日"),
     Row(H, "二、(三)乡镇审核阶段", "于每月5日前上报县扶贫开发领导小组", "heqing.report_day_of_month", "heqing", D(2024, 1, 1), 5, "日"),
-    Row(H, "二、警情处理阶段", "于每月5日前报送县扶贫办", "heqing.report_day_of_month", "heqing", D(2024, 1, 1), 5, "日"),
+    Row(H, "二、警情处理阶段", "于每月5日前报送县扶贫办", "heqing.lift_report_day_of_month", "heqing", D(2024, 1, 1), 5, "日"),
     Row(H, "二、(五)精准帮扶阶段 2 就业扶持", "对有劳动能力和就业意愿的返贫致贫风险的农户,100%推荐就业岗位",
         "heqing.job_recommend_share", "heqing", D(2024, 1, 1), 100, "%"),
 ]

@@ -197,8 +197,14 @@ def compare_income(ctx: Context, state: dict, answer: str | None) -> ActionResul
     per_head = round(slots["income"] / slots["size"])
     slots["income_per_head"] = per_head
     region = _region(ctx, slots)
-    parameter = ctx.assistant.kb.view(region).parameters.get(THRESHOLD)
+    view = ctx.assistant.kb.view(region)
+    parameter = view.parameters.get(THRESHOLD)
     value = parameter.at(ctx.today) if parameter else None
+    if value is not None and value.unknown:  # in force, but no text gives this year's figure
+        last = parameter.last_published(ctx.today) if parameter else None
+        earlier = text("income_last_published", year=last.start.year, threshold=f"{last.value:g}") if last else ""
+        return ActionResult(say("income_unpublished", size=slots["size"], per_head=per_head, region=view.region.name,
+                                unknown=value.unknown, last=earlier))
     if value is None or value.value is None:
         return ActionResult(say("income_no_standard", size=slots["size"], per_head=per_head))
     threshold = value.value
