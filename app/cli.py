@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import app
-from workflow.logmask import install_log_masking
+from foundation.logmask import install_log_masking
 
 
 def build_parser() -> argparse.ArgumentParser:

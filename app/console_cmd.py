@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def build_assistant(db: str | None, region: str | None, date: str | None):
     """The core with its store; a wrong region or date exits with a Chinese message."""
-    from dialogs.assistant import Assistant
+    from app.wiring import assistant
+    from foundation.clock import Clock
     from policy_kb.loader import default_kb
     from storage.open import open_store
 
@@ -33,11 +34,11 @@ def build_assistant(db: str | None, region: str | None, date: str | None):
         today = dt.date.fromisoformat(date) if date else None
     except ValueError:
         raise SystemExit(f"日期格式不对：{date!r}，请写成 YYYY-MM-DD") from None
-    return Assistant(open_store(db), kb=kb, region=region_id, today=today)
+    return assistant(open_store(db), kb=kb, region=region_id, clock=Clock(today=today))
 
 
 def run(jsonl: bool, db: str | None, region: str | None, date: str | None) -> int:
-    from adapters.console import ConsoleAdapter
+    from channels.console import ConsoleAdapter
 
     adapter = ConsoleAdapter(build_assistant(db, region, date))
     if jsonl:

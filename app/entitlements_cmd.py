@@ -8,8 +8,8 @@ import json
 from eligibility.engine import Engine
 from eligibility.household import load_household
 from eligibility.report import result_json, result_text
+from foundation.datafile import DataFileError
 from policy_kb.loader import default_kb
-from policy_kb.yamlio import KBError
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -36,7 +36,7 @@ def run_entitlements(path: str, region: str | None, date: str | None, as_json: b
         kb = default_kb()
         household = load_household(path)
         region_id = kb.resolve_region(region or household.region).id
-    except KBError as exc:
+    except DataFileError as exc:
         print(f"错误：{exc}")
         return 2
     except KeyError as exc:

@@ -6,9 +6,9 @@ import time
 import unicodedata
 from collections import Counter
 
+from foundation.datafile import DataFileError
 from policy_kb.loader import load_kb
 from policy_kb.model import CATEGORIES, KnowledgeBase
-from policy_kb.yamlio import KBError
 
 
 def pad(text: str, width: int) -> str:
@@ -48,7 +48,7 @@ def run_check() -> int:
     started = time.perf_counter()
     try:
         kb = load_kb()
-    except KBError as exc:
+    except DataFileError as exc:
         print(f"知识库有错误：{exc}")
         return 1
     elapsed = (time.perf_counter() - started) * 1000

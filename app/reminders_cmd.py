@@ -15,7 +15,8 @@ import time
 from contextlib import AsyncExitStack
 from typing import Any
 
-from dialogs.messages import ChannelLimits, Incoming, Reply
+from conversation.messages import ChannelLimits, Incoming, Reply
+from conversation.session import Turn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,28 +35,45 @@ def register(sub: argparse._SubParsersAction) -> None:
 class _PushOnly:
     """The core of an adapter that only pushes: this process never receives messages."""
 
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
     def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
         return []
 
+    def claim(self, msg: Incoming) -> Turn | None:
+        return None
+
+    def step(self, turn: Turn, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
+        return []
+
+    def finish(self, turn: Turn, passive: list[str]) -> None:
+        """Nothing was claimed, so nothing is saved."""
+
+    def last_active(self, channel: str, user: str) -> float | None:
+        return self.store.session_saved_at(channel, user)
+
 
 async def _channel_pusher(args: argparse.Namespace, store: Any, stack: AsyncExitStack):
-    from reminders.pusher import AdapterPusher, ConsolePusher
+    from channels.push import AdapterPusher
+    from reminders.pusher import ConsolePusher
 
     if args.print:
         return ConsolePusher()
     adapters: dict[str, Any] = {}
-    from adapters.wechat import ConfigError, WeChatAdapter, WeChatConfig
+    from channels.wechat.config import ConfigError, WeChatConfig
+    from channels.wechat.webhook import WeChatAdapter
 
     try:
         config = WeChatConfig.load(args.wechat_config)
         if config.has_api:
-            adapters["wechat"] = WeChatAdapter(_PushOnly(), store, config)
+            adapters["wechat"] = WeChatAdapter(_PushOnly(store), store, config)
     except (ConfigError, OSError) as exc:
         logging.getLogger(__name__).info("reminders: no WeChat pushes (%s)", exc)
-    from adapters.telegram import TelegramAdapter, TelegramConfig
+    from channels.telegram import TelegramAdapter, TelegramConfig
 
     try:
-        telegram = TelegramAdapter(_PushOnly(), TelegramConfig.from_env())
+        telegram = TelegramAdapter(_PushOnly(store), TelegramConfig.from_env())
     except ValueError:
         telegram = None
     if telegram is not None:

@@ -14,8 +14,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapters.server import serve
-    from adapters.telegram import TelegramAdapter, TelegramConfig
+    from app.wiring import serve
+    from channels.telegram import TelegramAdapter, TelegramConfig
 
     try:
         config = TelegramConfig.from_env(args.webhook_url)

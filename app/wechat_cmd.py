@@ -6,7 +6,7 @@ import argparse
 
 from wechatpy.exceptions import WeChatClientException
 
-from adapters.wechat import ConfigError, WeChatConfig
+from channels.wechat.config import ConfigError, WeChatConfig
 
 
 def register(sub) -> None:
@@ -16,7 +16,7 @@ def register(sub) -> None:
     wechat.add_argument("--port", type=int, default=8080, help="监听端口，默认 8080")
     wechat.set_defaults(func=run_server)
     actions = wechat.add_subparsers(dest="wechat_command")
-    menu = actions.add_parser("menu", help="把 adapters/wechat_menu.yaml 发布为公众号菜单")
+    menu = actions.add_parser("menu", help="把 channels/wechat/menu.yaml 发布为公众号菜单")
     menu.add_argument("--config", default=argparse.SUPPRESS, help="配置文件（同上）")
     menu.set_defaults(func=run_menu)
 
@@ -30,8 +30,8 @@ def _config(args: argparse.Namespace) -> WeChatConfig | None:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    from adapters.server import serve
-    from adapters.wechat import WeChatAdapter
+    from app.wiring import serve
+    from channels.wechat.webhook import WeChatAdapter
 
     config = _config(args)
     if config is None:
@@ -42,7 +42,7 @@ def run_server(args: argparse.Namespace) -> int:
 
 
 def run_menu(args: argparse.Namespace) -> int:
-    from adapters.wechat import publish_menu
+    from channels.wechat.menu import publish_menu
     from storage.open import open_store
 
     config = _config(args)

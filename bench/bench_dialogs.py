@@ -27,10 +27,10 @@ STARTS = 5
 
 
 def per_message() -> list[float]:
-    from dialogs.assistant import Assistant
-    from dialogs.evaluation import load_questions
-    from dialogs.messages import ChannelLimits, Incoming
+    from conversation.assistant import Assistant
+    from conversation.messages import ChannelLimits, Incoming
     from storage.open import open_store
+    from understanding.evaluation import load_questions
 
     questions = load_questions(QUESTIONS)
     with tempfile.TemporaryDirectory() as folder:
@@ -49,7 +49,7 @@ def per_message() -> list[float]:
 
 
 def start_up_and_memory() -> tuple[list[float], float]:
-    from dialogs.evaluation import load_questions
+    from understanding.evaluation import load_questions
 
     lines = [json.dumps({"user": f"u{i}", "text": q.text}, ensure_ascii=False) for i, q in enumerate(load_questions(QUESTIONS))]
     starts, peak = [], 0.0
@@ -81,9 +81,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def accuracy() -> tuple[float, float, int]:
-    from dialogs.assistant import Assistant
-    from dialogs.evaluation import evaluate, load_questions
+    from conversation.assistant import Assistant
     from storage.open import open_store
+    from understanding.evaluation import evaluate, load_questions
 
     with tempfile.TemporaryDirectory() as folder:
         assistant = Assistant(open_store(str(Path(folder) / "a.db")), today=dt.date(2026, 11, 22))

@@ -58,7 +58,7 @@ def fresh_process_loads(runs: int = LOAD_RUNS) -> tuple[list[float], list[float]
 
 
 def in_process_loads(runs: int = WARM_LOADS) -> list[float]:
-    from eligibility.facts import fact_model
+    from policy_kb.facts import fact_model
     from policy_kb.loader import load_kb
 
     times = []

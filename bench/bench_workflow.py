@@ -69,13 +69,13 @@ def rate(count: int, seconds: float) -> str:
 
 
 def measure(url: str) -> list[tuple[str, str]]:
-    from dialogs.assistant import Assistant
-    from dialogs.messages import ChannelLimits, Incoming
+    from conversation.assistant import Assistant
+    from conversation.messages import ChannelLimits, Incoming
+    from foundation.clock import at
     from policy_kb.loader import default_kb
     from reminders.scheduler import Scheduler
     from storage.open import open_store
-    from workflow.calendar import at
-    from workflow.service import Desk
+    from workflow.desk import Desk
 
     rows = []
     with open_store(url) as store:

@@ -19,9 +19,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from eligibility.facts import fact_model
 from eligibility.household import PARENTS, Household, parents_of
 from policy_kb.conditions import UNPUBLISHED, All, Evaluator, Missing, Node, unique_missing
+from policy_kb.facts import fact_model
 from policy_kb.model import PERIODS, AmountLine, DerivedRule, KnowledgeBase, Measure, Parameter, ParamValue, Ref, Region, Source
 
 AUDIENCE = frozenset({"household.monitored"})  # every base measure's audience: no reason worth repeating per line

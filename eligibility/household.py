@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eligibility.facts import FactModel, fact_model
-from policy_kb.yamlio import KBError, LineDict, line_of, load_yaml
+from foundation.datafile import DataFileError, LineDict, line_of, load_yaml
+from policy_kb.facts import FactModel, fact_model
 
 # Chinese status words -> the boolean household fact they set.
 STATUS_FACTS = {
@@ -88,10 +88,10 @@ class Household:
 
 
 def parse_household(data: Any, file: str = "<household>", model: FactModel | None = None) -> Household:
-    """Validate a household mapping; a mistake raises KBError naming the field (and line)."""
+    """Validate a household mapping; a mistake raises DataFileError naming the field (and line)."""
     model = model or fact_model()
     if not isinstance(data, dict):
-        raise KBError(file, line_of(data), "家庭信息应为映射（键: 值）")
+        raise DataFileError(file, line_of(data), "家庭信息应为映射（键: 值）")
     household = Household(name=str(data.get("name") or ""), region=data.get("region"))
     person_statuses: list[str] = []
     for key, value in data.items():
@@ -105,7 +105,7 @@ def parse_household(data: Any, file: str = "<household>", model: FactModel | Non
     if "members" in data and data["members"] is not None:
         members = data["members"]
         if not isinstance(members, list):
-            raise KBError(file, line_of(data, "members"), "members 应为成员列表")
+            raise DataFileError(file, line_of(data, "members"), "members 应为成员列表")
         household.members = [_member(raw, i, len(members), file, model) for i, raw in enumerate(members)]
     if "statuses" in data:
         _person_statuses(household, person_statuses, file, data.line_of("statuses") if isinstance(data, LineDict) else None)
@@ -132,7 +132,7 @@ def _statuses(household: Household, value: Any, file: str, at: int | None) -> li
     """Household statuses set their facts (the unlisted ones to "no"); person statuses are returned."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise KBError(file, at, "statuses 应为列表，如 [监测对象, 低保]")
+        raise DataFileError(file, at, "statuses 应为列表，如 [监测对象, 低保]")
     for fact in set(STATUS_FACTS.values()):
         household.facts.setdefault(fact, False)
     persons = []
@@ -142,7 +142,7 @@ def _statuses(household: Household, value: Any, file: str, at: int | None) -> li
             continue
         if item not in STATUS_FACTS:
             known = "、".join([*dict.fromkeys(STATUS_FACTS), *PERSON_STATUSES])
-            raise KBError(file, at, f"statuses 中的 '{item}' 未知（可选：{known}）")
+            raise DataFileError(file, at, f"statuses 中的 '{item}' 未知（可选：{known}）")
         household.facts[STATUS_FACTS[item]] = True
     return persons
 
@@ -162,7 +162,7 @@ def _person_statuses(household: Household, persons: list[str], file: str, at: in
 def _member(raw: Any, index: int, count: int, file: str, model: FactModel) -> dict[str, Any]:
     who = f"成员{index + 1}"
     if not isinstance(raw, dict):
-        raise KBError(file, line_of(raw), f"{who} 应为映射（键: 值）")
+        raise DataFileError(file, line_of(raw), f"{who} 应为映射（键: 值）")
     member: dict[str, Any] = {}
     for key, value in raw.items():
         if key == PARENTS:
@@ -175,7 +175,7 @@ def _member(raw: Any, index: int, count: int, file: str, model: FactModel) -> di
 def _parents(value: Any, index: int, count: int, file: str, at: int | None, who: str) -> tuple[int, ...]:
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= count and i != index + 1 for i in items) or len(items) > 2:
-        raise KBError(file, at, f"{who} 的 parents 应为一到两个其他成员的序号（1 到 {count}），实际是 {value!r}")
+        raise DataFileError(file, at, f"{who} 的 parents 应为一到两个其他成员的序号（1 到 {count}），实际是 {value!r}")
     return tuple(i - 1 for i in items)
 
 
@@ -210,13 +210,13 @@ def _set_checked(target: dict, specs: dict, raw: Any, key: str, value: Any, file
     at = raw.line_of(key) if isinstance(raw, LineDict) else None
     spec = specs.get(key)
     if spec is None:
-        raise KBError(file, at, unknown)
+        raise DataFileError(file, at, unknown)
     if value is None:
         return
     try:
         target[key] = spec.check(value)
     except ValueError as exc:
-        raise KBError(file, at, f"{field} '{key}'（{spec.label}）{exc}") from None
+        raise DataFileError(file, at, f"{field} '{key}'（{spec.label}）{exc}") from None
 
 
 def load_household(path: str | Path) -> Household:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from eligibility.engine import AmountResult, Entitlement, Result, Undecided, expiry_warning, format_date, format_number, reason_text
-from eligibility.facts import fact_model
 from policy_kb.conditions import PARAM_PREFIX, Missing
+from policy_kb.facts import fact_model
 from policy_kb.model import Measure, Ref, Source
 
 

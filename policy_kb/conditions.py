@@ -12,8 +12,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from eligibility.facts import FactModel, FactSpec
-from policy_kb.yamlio import KBError, LineDict, line_of
+from foundation.datafile import DataFileError, LineDict, line_of
+from policy_kb.facts import FactModel, FactSpec
 
 # ev(household_facts, member_facts_or_None, params, members_or_None) -> True | False | None
 Evaluator = Callable[[dict, "dict | None", dict, "list | None"], "bool | None"]
@@ -335,80 +335,80 @@ class ConditionParser:
 
     def parse(self, raw: Any, file: str, line: int | None, member_context: bool) -> Node:
         if not isinstance(raw, dict) or len(raw) == 0:
-            raise KBError(file, line_of(raw) or line, f"条件应为映射，如 {{fact: member.age, ge: {{param: ...}}}}，实际是 {raw!r}")
+            raise DataFileError(file, line_of(raw) or line, f"条件应为映射，如 {{fact: member.age, ge: {{param: ...}}}}，实际是 {raw!r}")
         here = line_of(raw) or line
         if "fact" in raw:
             return self._leaf(raw, file, here, member_context)
         if len(raw) != 1:
-            raise KBError(file, here, f"条件只能有一个键（{', '.join(_GROUPS)} 或 fact），实际有 {', '.join(map(str, raw))}")
+            raise DataFileError(file, here, f"条件只能有一个键（{', '.join(_GROUPS)} 或 fact），实际有 {', '.join(map(str, raw))}")
         (key, body), = raw.items()
         at = raw.line_of(key) if isinstance(raw, LineDict) else here
         if key in ("all", "any"):
             if not isinstance(body, list) or not body:
-                raise KBError(file, at, f"'{key}' 后应为非空的条件列表")
+                raise DataFileError(file, at, f"'{key}' 后应为非空的条件列表")
             children = [self.parse(item, file, line_of(body, i) or at, member_context) for i, item in enumerate(body)]
             return All(children) if key == "all" else AnyOf(children)
         if key == "not":
             return Not(self.parse(body, file, at, member_context))
         if key in ("any_member", "no_member"):
             if member_context:
-                raise KBError(file, at, f"'{key}' 只能用于户级条件（target: household），不能嵌套在成员条件中")
+                raise DataFileError(file, at, f"'{key}' 只能用于户级条件（target: household），不能嵌套在成员条件中")
             return AnyMember(self.parse(body, file, at, True), negate=key == "no_member")
-        raise KBError(file, at, f"未知的条件 '{key}'（允许：{', '.join(_GROUPS)} 或 fact）")
+        raise DataFileError(file, at, f"未知的条件 '{key}'（允许：{', '.join(_GROUPS)} 或 fact）")
 
     def _fact(self, path: Any, file: str, line: int | None, member_context: bool) -> FactSpec:
         if not isinstance(path, str):
-            raise KBError(file, line, f"fact 应为事实名（如 member.age），实际是 {path!r}")
+            raise DataFileError(file, line, f"fact 应为事实名（如 member.age），实际是 {path!r}")
         spec = self.facts.get(path)
         if spec is None:
-            raise KBError(file, line, f"未知的事实 '{path}'（见 eligibility/facts.yaml）")
+            raise DataFileError(file, line, f"未知的事实 '{path}'（见 eligibility/facts.yaml）")
         if spec.scope == "member" and not member_context:
-            raise KBError(file, line, f"成员事实 '{path}' 只能用在 target: member 的措施或 any_member 条件里")
+            raise DataFileError(file, line, f"成员事实 '{path}' 只能用在 target: member 的措施或 any_member 条件里")
         return spec
 
     def _leaf(self, raw: LineDict, file: str, line: int | None, member_context: bool) -> Leaf:
         ops = [k for k in raw if k != "fact"]
         if len(ops) != 1 or ops[0] not in _LEAF_OPS:
-            raise KBError(file, line, f"事实条件需要且只能有一个运算符（{', '.join(_LEAF_OPS)}），实际是 {', '.join(map(str, ops)) or '无'}")
+            raise DataFileError(file, line, f"事实条件需要且只能有一个运算符（{', '.join(_LEAF_OPS)}），实际是 {', '.join(map(str, ops)) or '无'}")
         op = ops[0]
         operand = raw[op]
         raw_paths = raw["fact"]
         paths = tuple(raw_paths) if isinstance(raw_paths, list) else (raw_paths,)
         specs = [self._fact(p, file, line, member_context) for p in paths]
         if len(specs) > 1 and (op not in _COMPARE or not all(s.numeric for s in specs)):
-            raise KBError(file, line, "多个事实相加只能用于数字事实的 gt/ge/lt/le 比较")
+            raise DataFileError(file, line, "多个事实相加只能用于数字事实的 gt/ge/lt/le 比较")
         spec = specs[0]
         param = None
         of = None
         if op == "known":
             if not isinstance(operand, bool):
-                raise KBError(file, line, "known 后应为 true 或 false")
+                raise DataFileError(file, line, "known 后应为 true 或 false")
         elif op in _COMPARE:
             if not spec.numeric:
-                raise KBError(file, line, f"'{spec.path}' 不是数字，不能用 {op} 比较")
+                raise DataFileError(file, line, f"'{spec.path}' 不是数字，不能用 {op} 比较")
             if not (isinstance(operand, dict) and set(operand) in ({"param"}, {"param", "of"}) and isinstance(operand["param"], str)):
-                raise KBError(file, line, f"{op} 后应为 {{param: 参数名}}（或 {{param: 比例参数, of: 事实}}）：政策中的数字都要写成带出处的参数，不能直接写 {operand!r}")
+                raise DataFileError(file, line, f"{op} 后应为 {{param: 参数名}}（或 {{param: 比例参数, of: 事实}}）：政策中的数字都要写成带出处的参数，不能直接写 {operand!r}")
             param = operand["param"]
             if "of" in operand:
                 of_spec = self._fact(operand["of"], file, line, member_context)
                 if not of_spec.numeric:
-                    raise KBError(file, line, f"of 后的 '{of_spec.path}' 不是数字事实")
+                    raise DataFileError(file, line, f"of 后的 '{of_spec.path}' 不是数字事实")
                 of = of_spec.path
         elif op == "is":
             if spec.type != "bool" or not isinstance(operand, bool):
-                raise KBError(file, line, f"'is' 只用于是/否事实并且后面是 true/false（{spec.path} 是 {spec.type}）")
+                raise DataFileError(file, line, f"'is' 只用于是/否事实并且后面是 true/false（{spec.path} 是 {spec.type}）")
         elif op in ("eq", "ne"):
             self._check_value(spec, operand, file, line)
         elif op in ("in", "not_in", "contains_any"):
             if not isinstance(operand, list) or not operand:
-                raise KBError(file, line, f"'{op}' 后应为非空列表")
+                raise DataFileError(file, line, f"'{op}' 后应为非空列表")
             if op == "contains_any" and spec.type != "set":
-                raise KBError(file, line, f"'contains_any' 只用于多选事实（{spec.path} 是 {spec.type}）")
+                raise DataFileError(file, line, f"'contains_any' 只用于多选事实（{spec.path} 是 {spec.type}）")
             for value in operand:
                 self._check_value(spec, value, file, line, element=op == "contains_any")
         elif op == "contains":
             if spec.type != "set":
-                raise KBError(file, line, f"'contains' 只用于多选事实（{spec.path} 是 {spec.type}）")
+                raise DataFileError(file, line, f"'contains' 只用于多选事实（{spec.path} 是 {spec.type}）")
             self._check_value(spec, operand, file, line, element=True)
         return Leaf(paths, op, operand, param, line, of)
 
@@ -416,14 +416,14 @@ class ConditionParser:
     def _check_value(spec: FactSpec, value: Any, file: str, line: int | None, element: bool = False) -> None:
         if spec.type in ("enum", "set"):
             if value not in spec.values:
-                raise KBError(file, line, f"'{value}' 不是 {spec.path} 的可选值（{'、'.join(spec.values)}）")
+                raise DataFileError(file, line, f"'{value}' 不是 {spec.path} 的可选值（{'、'.join(spec.values)}）")
             return
         if spec.numeric:
-            raise KBError(file, line, f"'{spec.path}' 是数字：请用 gt/ge/lt/le 和 {{param: 参数名}}")
+            raise DataFileError(file, line, f"'{spec.path}' 是数字：请用 gt/ge/lt/le 和 {{param: 参数名}}")
         if spec.type == "bool":
-            raise KBError(file, line, f"'{spec.path}' 是是/否事实：请用 is: true/false")
+            raise DataFileError(file, line, f"'{spec.path}' 是是/否事实：请用 is: true/false")
         if not isinstance(value, str):
-            raise KBError(file, line, f"'{spec.path}' 的比较值应为文本")
+            raise DataFileError(file, line, f"'{spec.path}' 的比较值应为文本")
 
 
 def param_line(node: Node, param: str) -> int | None:

@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eligibility.facts import FactModel, fact_model
-from policy_kb import checks
+from foundation import checks
+from foundation.datafile import DataFileError, LineDict, ParseCache, line_of
 from policy_kb.conditions import ConditionParser, Node, default_violations, param_line
+from policy_kb.facts import FactModel, fact_model
 from policy_kb.model import (
     CATEGORIES,
     KINDS,
@@ -30,7 +31,6 @@ from policy_kb.model import (
     Source,
     Topic,
 )
-from policy_kb.yamlio import KBError, LineDict, ParseCache, line_of
 
 PACKAGE_DIR = Path(__file__).parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -79,7 +79,7 @@ class _Loader:
             checks.keys(raw, f, what, ("file", "title", "region"), ("number", "issued", "valid_from", "valid_to", "date_text", "validity_quote"))
             text_path = self.sources_dir / str(raw["file"])
             if not text_path.is_file():
-                raise KBError(f, raw.line_of("file"), f"{what} 的原文文件 {text_path.name} 不存在于 {self.sources_dir}")
+                raise DataFileError(f, raw.line_of("file"), f"{what} 的原文文件 {text_path.name} 不存在于 {self.sources_dir}")
             source = Source(
                 id=sid,
                 file=checks.text(raw, "file", f, what) or "",
@@ -93,7 +93,7 @@ class _Loader:
                 validity_quote=checks.text(raw, "validity_quote", f, what, "") or "",
             )
             if source.valid_from and source.valid_to and source.valid_from > source.valid_to:
-                raise KBError(f, raw.line_of("valid_to"), f"{what} 的有效期结束日期早于开始日期")
+                raise DataFileError(f, raw.line_of("valid_to"), f"{what} 的有效期结束日期早于开始日期")
             self.sources[sid] = source
             self.source_lines[sid] = raw.line_of("region")
             self.texts[sid] = squeeze(text_path.read_text(encoding="utf-8"))
@@ -112,7 +112,7 @@ class _Loader:
             checks.keys(raw, f, what, ("name",), ("full_name", "parent", "aliases"))
             parent = checks.text(raw, "parent", f, what)
             if parent is not None and parent not in entries:
-                raise KBError(f, raw.line_of("parent"), f"{what} 的上级地区 '{parent}' 不存在")
+                raise DataFileError(f, raw.line_of("parent"), f"{what} 的上级地区 '{parent}' 不存在")
             name = checks.text(raw, "name", f, what) or rid
             self.regions[rid] = Region(
                 id=rid,
@@ -122,19 +122,19 @@ class _Loader:
                 aliases=tuple(checks.text_list(raw, "aliases", f, what)),
             )
         if "base" not in self.regions:
-            raise KBError(f, data.line_of("regions"), "必须有基础地区 'base'")
+            raise DataFileError(f, data.line_of("regions"), "必须有基础地区 'base'")
         default = data["default"]
         if default not in self.regions:
-            raise KBError(f, data.line_of("default"), f"默认地区 '{default}' 不在 regions 中")
+            raise DataFileError(f, data.line_of("default"), f"默认地区 '{default}' 不在 regions 中")
         self.default_region = default
         for sid, source in self.sources.items():
             if source.region not in self.regions:
-                raise KBError(self.data_dir / "sources.yaml", self.source_lines[sid], f"文件来源 {sid} 的地区 '{source.region}' 不在 regions.yaml 中")
+                raise DataFileError(self.data_dir / "sources.yaml", self.source_lines[sid], f"文件来源 {sid} 的地区 '{source.region}' 不在 regions.yaml 中")
 
     # -- references ----------------------------------------------------------------------
     def check_quote(self, sid: str, quote: str, f: str, line: int | None) -> None:
         if squeeze(quote) not in self.texts[sid]:
-            raise KBError(f, line, f"引文不在原文 {self.sources[sid].file} 中：「{quote}」")
+            raise DataFileError(f, line, f"引文不在原文 {self.sources[sid].file} 中：「{quote}」")
 
     def ref(self, raw: Any, f: str, line: int | None, what: str, region: str | None) -> Ref:
         """A reference; `region` None: any document may be cited (a topic that names it)."""
@@ -142,9 +142,9 @@ class _Loader:
         checks.keys(raw, f, what, ("source", "section", "quote"), ("note",))
         sid = raw["source"]
         if sid not in self.sources:
-            raise KBError(f, raw.line_of("source"), f"{what} 引用了不存在的文件来源 '{sid}'（见 sources.yaml）")
+            raise DataFileError(f, raw.line_of("source"), f"{what} 引用了不存在的文件来源 '{sid}'（见 sources.yaml）")
         if region is not None and self.sources[sid].region not in ("base", region):
-            raise KBError(f, raw.line_of("source"), f"{what} 属于地区 {region}，不能引用 {self.sources[sid].region} 的文件 {sid}")
+            raise DataFileError(f, raw.line_of("source"), f"{what} 属于地区 {region}，不能引用 {self.sources[sid].region} 的文件 {sid}")
         quote = checks.text(raw, "quote", f, what) or ""
         self.check_quote(sid, quote, f, raw.line_of("quote"))
         return Ref(source=sid, section=str(raw["section"]), quote=quote, note=checks.text(raw, "note", f, what, "") or "")
@@ -153,7 +153,7 @@ class _Loader:
     def parameter(self, pid: str, raw: Any, f: str, line: int | None, region: str, base: Parameter | None) -> Parameter:
         what = f"参数 {pid}"
         if not isinstance(pid, str) or not _ID.match(pid):
-            raise KBError(f, line, f"参数名 '{pid}' 应为小写字母、数字和点组成，如 edu.grant.junior_boarding")
+            raise DataFileError(f, line, f"参数名 '{pid}' 应为小写字母、数字和点组成，如 edu.grant.junior_boarding")
         raw = checks.mapping(raw, f, line, what)
         if base is not None and set(raw) == {"values"}:
             checks.keys(raw, f, what, ("values",))
@@ -162,35 +162,35 @@ class _Loader:
             checks.keys(raw, f, what, _PARAM_KEYS)
             template = None
             if raw["period"] not in PERIODS:
-                raise KBError(f, raw.line_of("period"), f"{what} 的 period '{raw['period']}' 未知（允许：{', '.join(PERIODS)}）")
+                raise DataFileError(f, raw.line_of("period"), f"{what} 的 period '{raw['period']}' 未知（允许：{', '.join(PERIODS)}）")
             if raw["kind"] not in KINDS:
-                raise KBError(f, raw.line_of("kind"), f"{what} 的 kind '{raw['kind']}' 未知（允许：{', '.join(KINDS)}）")
+                raise DataFileError(f, raw.line_of("kind"), f"{what} 的 kind '{raw['kind']}' 未知（允许：{', '.join(KINDS)}）")
         values_raw = checks.mapping(raw["values"], f, raw.line_of("values"), f"{what} 的 values")
         if not values_raw:
-            raise KBError(f, raw.line_of("values"), f"{what} 至少要有一个带日期的值")
+            raise DataFileError(f, raw.line_of("values"), f"{what} 至少要有一个带日期的值")
         values: list[ParamValue] = []
         previous = None
         for start, entry in values_raw.items():
             at = values_raw.line_of(start)
             if not hasattr(start, "isoformat") or hasattr(start, "hour"):
-                raise KBError(f, at, f"{what} 的生效日期应写成 YYYY-MM-DD，实际是 {start!r}")
+                raise DataFileError(f, at, f"{what} 的生效日期应写成 YYYY-MM-DD，实际是 {start!r}")
             if previous is not None and start <= previous:
-                raise KBError(f, at, f"{what} 的日期重叠或顺序错误：{start} 不晚于上一个日期 {previous}")
+                raise DataFileError(f, at, f"{what} 的日期重叠或顺序错误：{start} 不晚于上一个日期 {previous}")
             previous = start
             entry = checks.mapping(entry, f, at, f"{what} 在 {start} 的值")
             checks.keys(entry, f, f"{what} 在 {start} 的值", (), ("value", "ref", "date_text", "unknown"))
             value = entry.get("value", None)
             unknown = checks.text(entry, "unknown", f, what, "") or ""
             if "value" not in entry and not unknown:
-                raise KBError(f, entry.line, f"{what} 在 {start} 需要 value（数字，或 null 表示停止）或 unknown（文件没给出数字时怎么说）")
+                raise DataFileError(f, entry.line, f"{what} 在 {start} 需要 value（数字，或 null 表示停止）或 unknown（文件没给出数字时怎么说）")
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value):
-                raise KBError(f, entry.line_of("value"), f"{what} 在 {start} 的值应为数字或 null，实际是 {value!r}")
+                raise DataFileError(f, entry.line_of("value"), f"{what} 在 {start} 的值应为数字或 null，实际是 {value!r}")
             if unknown and value is not None:
-                raise KBError(f, entry.line_of("unknown"), f"{what} 在 {start} 既有数字又写了 unknown，只能二选一")
+                raise DataFileError(f, entry.line_of("unknown"), f"{what} 在 {start} 既有数字又写了 unknown，只能二选一")
             ref = None
             if value is not None or unknown:
                 if "ref" not in entry:
-                    raise KBError(f, entry.line, f"{what} 在 {start} 的值缺少出处 ref（source/section/quote）")
+                    raise DataFileError(f, entry.line, f"{what} 在 {start} 的值缺少出处 ref（source/section/quote）")
                 ref = self.ref(entry["ref"], f, entry.line_of("ref"), f"{what} 在 {start} 的出处", region)
             values.append(ParamValue(start=start, value=value, ref=ref, date_text=checks.text(entry, "date_text", f, what, "") or "",
                                      unknown=unknown))
@@ -218,7 +218,7 @@ class _Loader:
         data = checks.mapping(data, f, 1, path.name)
         for pid, raw in data.items():
             if pid in into and (region == "base" or into[pid].region == region):
-                raise KBError(f, data.line_of(pid), f"参数 '{pid}' 重复定义（已在 {into[pid].file}:{into[pid].line}）")
+                raise DataFileError(f, data.line_of(pid), f"参数 '{pid}' 重复定义（已在 {into[pid].file}:{into[pid].line}）")
             into[pid] = self.parameter(pid, raw, f, data.line_of(pid), region, base.get(pid))
 
     # -- measures ------------------------------------------------------------------------
@@ -231,23 +231,23 @@ class _Loader:
         what = f"措施 {mid or '(无 id)'}"
         checks.keys(raw, f, what, _MEASURE_REQUIRED, _MEASURE_OPTIONAL)
         if not isinstance(mid, str) or not _ID.match(mid):
-            raise KBError(f, raw.line_of("id"), f"措施 id '{mid}' 应为小写字母、数字和点组成")
+            raise DataFileError(f, raw.line_of("id"), f"措施 id '{mid}' 应为小写字母、数字和点组成")
         category = raw["category"]
         if category not in CATEGORIES:
-            raise KBError(f, raw.line_of("category"), f"{what} 的类别 '{category}' 未知（允许：{'、'.join(CATEGORIES)}）")
+            raise DataFileError(f, raw.line_of("category"), f"{what} 的类别 '{category}' 未知（允许：{'、'.join(CATEGORIES)}）")
         target = raw.get("target", "household")
         if target not in ("household", "member"):
-            raise KBError(f, raw.line_of("target"), f"{what} 的 target 应为 household 或 member，实际是 {target!r}")
+            raise DataFileError(f, raw.line_of("target"), f"{what} 的 target 应为 household 或 member，实际是 {target!r}")
         member = target == "member"
         source_ref = self.ref(raw["source"], f, raw.line_of("source"), f"{what} 的出处", region)
         if source_ref.source == MARKED_SOURCE and "mandatory" not in raw:
-            raise KBError(f, raw.line, f"{what} 出自明白纸，要写 mandatory: true（★必须落实）或 false（●可选）")
+            raise DataFileError(f, raw.line, f"{what} 出自明白纸，要写 mandatory: true（★必须落实）或 false（●可选）")
         if source_ref.source != MARKED_SOURCE and "mandatory" in raw:
-            raise KBError(f, raw.line_of("mandatory"), f"{what}：★/● 是明白纸的标记，{self.sources[source_ref.source].title}没有这种分法，不要写 mandatory")
+            raise DataFileError(f, raw.line_of("mandatory"), f"{what}：★/● 是明白纸的标记，{self.sources[source_ref.source].title}没有这种分法，不要写 mandatory")
         mandatory = checks.typed(raw, "mandatory", (bool,), f, what)
         pick = checks.text(raw, "pick", f, what, "all") or "all"
         if pick not in PICKS:
-            raise KBError(f, raw.line_of("pick"), f"{what} 的 pick 应为 {' 或 '.join(PICKS)}")
+            raise DataFileError(f, raw.line_of("pick"), f"{what} 的 pick 应为 {' 或 '.join(PICKS)}")
         amounts: list[AmountLine] = []
         if "amounts" in raw:
             seq = checks.sequence(raw["amounts"], f, raw.line_of("amounts"), f"{what} 的 amounts")
@@ -286,9 +286,9 @@ class _Loader:
             line=line or 0,
         )
         if measure.valid_from and measure.valid_to and measure.valid_from > measure.valid_to:
-            raise KBError(f, raw.line_of("valid_to"), f"{what} 的 valid_to 早于 valid_from")
+            raise DataFileError(f, raw.line_of("valid_to"), f"{what} 的 valid_to 早于 valid_from")
         if measure.replaces and region == "base":
-            raise KBError(f, raw.line_of("replaces"), f"{what}：只有地区文件中的措施可以 replaces 基础措施")
+            raise DataFileError(f, raw.line_of("replaces"), f"{what}：只有地区文件中的措施可以 replaces 基础措施")
         return measure
 
     def check_defaults(self, condition: Node, f: str, what: str) -> None:
@@ -296,7 +296,7 @@ class _Loader:
         defaults = {s.path: s.default for s in self.facts.by_path.values() if s.default is not None}
         for leaf, value in default_violations(condition, defaults):
             path = next(p for p in leaf.paths if p in defaults)
-            raise KBError(f, leaf.line, f"{what}：事实 {path} 没人说时默认为 {value!r}，这个默认值会让条件成立、让措施适用。"
+            raise DataFileError(f, leaf.line, f"{what}：事实 {path} 没人说时默认为 {value!r}，这个默认值会让条件成立、让措施适用。"
                                         "默认值只能让措施不适用：请改写条件（让这一项必须由家里说明），或去掉该事实的 default")
 
     def derived_rules(self) -> tuple[DerivedRule, ...]:
@@ -324,16 +324,16 @@ class _Loader:
         what = f"知识条目 {tid or '(无 id)'}"
         checks.keys(raw, f, what, ("id", "kind", "title", "answer", "source", "examples", "keywords"), ("replaces",))
         if not isinstance(tid, str) or not _ID.match(tid):
-            raise KBError(f, raw.line_of("id"), f"知识条目 id '{tid}' 应为小写字母、数字和点组成")
+            raise DataFileError(f, raw.line_of("id"), f"知识条目 id '{tid}' 应为小写字母、数字和点组成")
         if raw["kind"] not in TOPIC_KINDS:
-            raise KBError(f, raw.line_of("kind"), f"{what} 的 kind '{raw['kind']}' 未知（允许：{', '.join(TOPIC_KINDS)}）")
+            raise DataFileError(f, raw.line_of("kind"), f"{what} 的 kind '{raw['kind']}' 未知（允许：{', '.join(TOPIC_KINDS)}）")
         answer = checks.text(raw, "answer", f, what) or ""
         for name in _PLACEHOLDER.findall(answer):
             kind, _, target = name.partition(":")
             if kind == "validity" and target not in self.sources:
-                raise KBError(f, raw.line_of("answer"), f"{what} 的 answer 中 {{{name}}}：没有这个文件来源")
+                raise DataFileError(f, raw.line_of("answer"), f"{what} 的 answer 中 {{{name}}}：没有这个文件来源")
             if kind not in ("param", "validity"):
-                raise KBError(f, raw.line_of("answer"), f"{what} 的 answer 中 {{{name}}} 不认识（可用 {{param:参数}}、{{validity:文件来源}}）")
+                raise DataFileError(f, raw.line_of("answer"), f"{what} 的 answer 中 {{{name}}} 不认识（可用 {{param:参数}}、{{validity:文件来源}}）")
         return Topic(
             id=tid, kind=str(raw["kind"]), title=checks.text(raw, "title", f, what) or "", answer=answer,
             source=self.ref(raw["source"], f, raw.line_of("source"), f"{what} 的出处", None),
@@ -351,7 +351,7 @@ class _Loader:
         for topic in topics:
             for name in _PLACEHOLDER.findall(topic.answer):
                 if name.startswith("param:") and name[6:] not in params:
-                    raise KBError(topic.file, topic.line, f"知识条目 {topic.id} 引用了不存在的参数 '{name[6:]}'（地区 {region}）")
+                    raise DataFileError(topic.file, topic.line, f"知识条目 {topic.id} 引用了不存在的参数 '{name[6:]}'（地区 {region}）")
 
     # -- assembling regions --------------------------------------------------------------
     def check_measure_params(self, measure: Measure, params: dict[str, Parameter], region: str) -> None:
@@ -363,10 +363,10 @@ class _Loader:
                 refs += [(p, param_line(amount.when, p)) for p in sorted(amount.when.params)]
         for name, line in refs:
             if name not in params:
-                raise KBError(measure.file, line or measure.line, f"措施 {measure.id} 引用了不存在的参数 '{name}'（地区 {region}）")
+                raise DataFileError(measure.file, line or measure.line, f"措施 {measure.id} 引用了不存在的参数 '{name}'（地区 {region}）")
         for amount in measure.amounts:
             if params[amount.parameter].kind == "limit":
-                raise KBError(measure.file, amount.line or measure.line, f"措施 {measure.id} 的金额用了 kind: limit 的参数 '{amount.parameter}'（limit 只用于条件）")
+                raise DataFileError(measure.file, amount.line or measure.line, f"措施 {measure.id} 的金额用了 kind: limit 的参数 '{amount.parameter}'（limit 只用于条件）")
 
     def load(self) -> KnowledgeBase:
         self.load_sources()
@@ -381,10 +381,10 @@ class _Loader:
                 self.remember(measure, ids)
                 base_measures.append(measure)
         if not base_measures:
-            raise KBError(self.data_dir / "measures", None, "没有任何基础措施")
+            raise DataFileError(self.data_dir / "measures", None, "没有任何基础措施")
         for path in sorted((self.data_dir / "regions").glob("*.yaml")):
             if path.stem not in self.regions or path.stem == "base":
-                raise KBError(path, None, f"地区文件 {path.name} 没有对应的地区（请在 regions.yaml 中添加 '{path.stem}'）")
+                raise DataFileError(path, None, f"地区文件 {path.name} 没有对应的地区（请在 regions.yaml 中添加 '{path.stem}'）")
         base_topics: list[Topic] = []
         topic_ids: dict[str, Topic] = {}
         for path in sorted((self.data_dir / "topics").glob("*.yaml")):
@@ -392,7 +392,7 @@ class _Loader:
             checks.keys(data, str(path), path.name, ("topics",))
             for topic in self.topics_in(data, str(path), "base"):
                 if topic.replaces:
-                    raise KBError(topic.file, topic.line, f"知识条目 {topic.id}：只有地区文件中的条目可以 replaces")
+                    raise DataFileError(topic.file, topic.line, f"知识条目 {topic.id}：只有地区文件中的条目可以 replaces")
                 self.remember(topic, topic_ids)
                 base_topics.append(topic)
         views = {"base": self.view(self.regions["base"], base_params, base_measures, topics=base_topics)}
@@ -404,14 +404,14 @@ class _Loader:
         for rule in derived:
             for name in sorted(rule.when.params):
                 if name not in base_params:
-                    raise KBError(self.facts.file, rule.line, f"derived 引用了不存在的参数 '{name}'")
+                    raise DataFileError(self.facts.file, rule.line, f"derived 引用了不存在的参数 '{name}'")
         return KnowledgeBase(self.sources, self.regions, self.default_region, views, self.texts, derived)
 
     @staticmethod
     def remember(item: Measure | Topic, ids: dict) -> None:
         if item.id in ids:
             other = ids[item.id]
-            raise KBError(item.file, item.line, f"id '{item.id}' 重复（已在 {other.file}:{other.line}）")
+            raise DataFileError(item.file, item.line, f"id '{item.id}' 重复（已在 {other.file}:{other.line}）")
         ids[item.id] = item
 
     def view(self, region: Region, params: dict[str, Parameter], measures: list[Measure], dropped: tuple[str, ...] = (),
@@ -430,22 +430,22 @@ class _Loader:
         data = checks.mapping(self.cache.load(path), f, 1, path.name)
         checks.keys(data, f, path.name, ("region",), ("parameters", "measures", "drop", "topics"))
         if data["region"] != region.id:
-            raise KBError(f, data.line_of("region"), f"文件名是 {region.id}，但 region 写的是 '{data['region']}'")
+            raise DataFileError(f, data.line_of("region"), f"文件名是 {region.id}，但 region 写的是 '{data['region']}'")
         params = dict(base_params)
         if "parameters" in data:
             overrides = checks.mapping(data["parameters"], f, data.line_of("parameters"), "parameters")
             for pid, raw in overrides.items():
                 at = overrides.line_of(pid)
                 if isinstance(raw, dict) and set(raw) == {"values"} and pid not in base_params:
-                    raise KBError(f, at, f"覆盖的参数 '{pid}' 在基础政策中不存在（新参数需写 label/unit/period/kind）")
+                    raise DataFileError(f, at, f"覆盖的参数 '{pid}' 在基础政策中不存在（新参数需写 label/unit/period/kind）")
                 if pid in base_params and set(raw or {}) != {"values"}:
-                    raise KBError(f, at, f"参数 '{pid}' 已在基础政策中定义：地区文件只能覆盖它的 values")
+                    raise DataFileError(f, at, f"参数 '{pid}' 已在基础政策中定义：地区文件只能覆盖它的 values")
                 params[pid] = self.parameter(pid, raw, f, at, region.id, base_params.get(pid))
         dropped = tuple(checks.text_list(data, "drop", f, "drop"))
         base_ids = {m.id for m in base_measures}
         for mid in dropped:
             if mid not in base_ids:
-                raise KBError(f, data.line_of("drop"), f"drop 中的措施 '{mid}' 在基础政策中不存在")
+                raise DataFileError(f, data.line_of("drop"), f"drop 中的措施 '{mid}' 在基础政策中不存在")
         added: list[Measure] = []
         if "measures" in data:
             seq = checks.sequence(data["measures"], f, data.line_of("measures"), "measures")
@@ -453,7 +453,7 @@ class _Loader:
                 measure = self.measure(item, f, line_of(seq, i), region.id)
                 self.remember(measure, ids)
                 if measure.replaces and measure.replaces not in base_ids:
-                    raise KBError(f, measure.line, f"措施 {measure.id} 要替换的基础措施 '{measure.replaces}' 不存在")
+                    raise DataFileError(f, measure.line, f"措施 {measure.id} 要替换的基础措施 '{measure.replaces}' 不存在")
                 added.append(measure)
         replaced = {m.replaces: m for m in added if m.replaces}
         merged = [replaced.get(m.id, m) for m in base_measures if m.id not in dropped]
@@ -463,14 +463,14 @@ class _Loader:
         for topic in own_topics:
             self.remember(topic, topic_ids)
             if topic.replaces and topic.replaces not in base_topic_ids:
-                raise KBError(f, topic.line, f"知识条目 {topic.id} 要替换的基础条目 '{topic.replaces}' 不存在")
+                raise DataFileError(f, topic.line, f"知识条目 {topic.id} 要替换的基础条目 '{topic.replaces}' 不存在")
         swapped = {t.replaces: t for t in own_topics if t.replaces}
         topics = [swapped.get(t.id, t) for t in base_topics] + [t for t in own_topics if not t.replaces]
         return self.view(region, params, merged, dropped, topics)
 
 
 def load_kb(data_dir: Path | str | None = None, sources_dir: Path | str | None = None, facts: FactModel | None = None) -> KnowledgeBase:
-    """Load and validate the whole knowledge base. Raises KBError on the first mistake."""
+    """Load and validate the whole knowledge base. Raises DataFileError on the first mistake."""
     cache = ParseCache(CACHE_FILE if data_dir is None else None)
     loader = _Loader(Path(data_dir) if data_dir else DATA_DIR, Path(sources_dir) if sources_dir else SOURCES_DIR, facts or fact_model(), cache)
     kb = loader.load()
@@ -489,4 +489,4 @@ def default_kb() -> KnowledgeBase:
     return _CACHE[key]
 
 
-__all__ = ["load_kb", "default_kb", "KBError", "LineDict", "squeeze"]
+__all__ = ["load_kb", "default_kb", "DataFileError", "LineDict", "squeeze"]

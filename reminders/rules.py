@@ -15,11 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from eligibility.facts import fact_model
 from eligibility.household import Household
-from policy_kb import checks
+from foundation import checks
+from foundation.datafile import DataFileError, LineDict, load_yaml
 from policy_kb.conditions import ConditionParser, Node
-from policy_kb.yamlio import KBError, LineDict, load_yaml
+from policy_kb.facts import fact_model
 from workflow.model import STAFF_ROLES
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
@@ -90,7 +90,7 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
     ids = [r.id for r in rules]
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
-            raise KBError(f, data["rules"].line_of(i), f"规则 id '{rid}' 重复")
+            raise DataFileError(f, data["rules"].line_of(i), f"规则 id '{rid}' 重复")
     return tuple(rules)
 
 
@@ -98,7 +98,7 @@ def _time(d: LineDict, key: str, f: str, what: str) -> dt.time:
     value = str(checks.text(d, key, f, what))
     match = _TIME.match(value)
     if not match:
-        raise KBError(f, d.line_of(key), f"{what} 的 {key} 应为 HH:MM，实际是 {value!r}")
+        raise DataFileError(f, d.line_of(key), f"{what} 的 {key} 应为 HH:MM，实际是 {value!r}")
     return dt.time(int(match.group(1)), int(match.group(2)))
 
 
@@ -109,13 +109,13 @@ def _rule(raw: Any, line: int, f: str, send_at: dt.time, parser: ConditionParser
     checks.keys(raw, f, what, ("id", "topic", "title", "for", "text", "fresh_days"), (*schedules, "when", "send_at"))
     given = [k for k in schedules if k in raw]
     if len(given) != 1:
-        raise KBError(f, raw.line_of(given[1]) if given else raw.line, f"{what} 要有且只有一种时间：{', '.join(schedules)}")
+        raise DataFileError(f, raw.line_of(given[1]) if given else raw.line, f"{what} 要有且只有一种时间：{', '.join(schedules)}")
     audience = tuple(checks.text_list(raw, "for", f, what, minimum=1))
     if audience != (HOUSEHOLD,) and any(a not in STAFF_ROLES for a in audience):
-        raise KBError(f, raw.line_of("for"), f"{what} 的 for 应为 household，或角色 {', '.join(STAFF_ROLES)}")
+        raise DataFileError(f, raw.line_of("for"), f"{what} 的 for 应为 household，或角色 {', '.join(STAFF_ROLES)}")
     fresh = checks.typed(raw, "fresh_days", (int,), f, what)
     if fresh < 1:
-        raise KBError(f, raw.line_of("fresh_days"), f"{what} 的 fresh_days 至少是 1")
+        raise DataFileError(f, raw.line_of("fresh_days"), f"{what} 的 fresh_days 至少是 1")
     rule = Rule(
         id=str(checks.text(raw, "id", f, what)), topic=str(checks.text(raw, "topic", f, what)), title=str(checks.text(raw, "title", f, what)),
         audience=audience, text=str(checks.text(raw, "text", f, what)), fresh_days=fresh,
@@ -126,13 +126,13 @@ def _rule(raw: Any, line: int, f: str, send_at: dt.time, parser: ConditionParser
         when=parser.parse(raw["when"], f, raw.line_of("when"), member_context=False) if "when" in raw else None,
     )
     if rule.when is not None and not rule.for_households:
-        raise KBError(f, raw.line_of("when"), f"{what}：只有 for: household 的规则能写 when")
+        raise DataFileError(f, raw.line_of("when"), f"{what}：只有 for: household 的规则能写 when")
     if rule.before_deadline is not None and rule.for_households:
-        raise KBError(f, raw.line_of("before_deadline"), f"{what}：before_deadline 只用于工作人员的规则")
+        raise DataFileError(f, raw.line_of("before_deadline"), f"{what}：before_deadline 只用于工作人员的规则")
     _check_text(rule, raw, f, what)
     gap = _shortest_gap(rule)
     if gap is not None and rule.fresh_days >= gap:
-        raise KBError(f, raw.line_of("fresh_days"), f"{what} 的 fresh_days（{rule.fresh_days}）要小于两次提醒的间隔（{gap} 天），否则补发时会重复")
+        raise DataFileError(f, raw.line_of("fresh_days"), f"{what} 的 fresh_days（{rule.fresh_days}）要小于两次提醒的间隔（{gap} 天），否则补发时会重复")
     return rule
 
 
@@ -142,7 +142,7 @@ def _dates(raw: LineDict, f: str, what: str) -> tuple[tuple[int, int], ...]:
         match = _MONTH_DAY.match(item)
         month, day = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
         if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2023, month)[1]:  # 2023: no 2月29日, which most years lack
-            raise KBError(f, raw.line_of("dates"), f"{what} 的日期 '{item}' 应为 MM-DD（不能用2月29日）")
+            raise DataFileError(f, raw.line_of("dates"), f"{what} 的日期 '{item}' 应为 MM-DD（不能用2月29日）")
         out.append((month, day))
     return tuple(sorted(set(out)))
 
@@ -150,7 +150,7 @@ def _dates(raw: LineDict, f: str, what: str) -> tuple[tuple[int, int], ...]:
 def _day_of_month(raw: LineDict, f: str, what: str) -> int:
     day = checks.typed(raw, "monthly", (int,), f, what)
     if not 1 <= day <= 28:
-        raise KBError(f, raw.line_of("monthly"), f"{what} 的 monthly 应为 1 到 28（每个月都有的日子）")
+        raise DataFileError(f, raw.line_of("monthly"), f"{what} 的 monthly 应为 1 到 28（每个月都有的日子）")
     return day
 
 
@@ -159,9 +159,9 @@ def _check_text(rule: Rule, raw: LineDict, f: str, what: str) -> None:
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(rule.text) if name}
     except ValueError as exc:
-        raise KBError(f, raw.line_of("text"), f"{what} 的 text 格式不对：{exc}") from None
+        raise DataFileError(f, raw.line_of("text"), f"{what} 的 text 格式不对：{exc}") from None
     if fields - set(allowed):
-        raise KBError(f, raw.line_of("text"), f"{what} 的 text 里有不能用的占位符 {sorted(fields - set(allowed))}（可用：{', '.join(allowed) or '无'}）")
+        raise DataFileError(f, raw.line_of("text"), f"{what} 的 text 里有不能用的占位符 {sorted(fields - set(allowed))}（可用：{', '.join(allowed) or '无'}）")
 
 
 def _shortest_gap(rule: Rule) -> int | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,15 +25,15 @@ from typing import TypeVar
 
 from eligibility.engine import Engine
 from eligibility.household import Household, parse_household
+from foundation.clock import DAY, Clock, add_working_days, at, last_day_of, local, short
+from foundation.datafile import DataFileError
 from policy_kb.model import KnowledgeBase
-from policy_kb.yamlio import KBError
 from reminders.pusher import Pusher
 from reminders.rules import Rule, load_rules
 from storage.base import Store
 from storage.records import Reminder, User
 from workflow.access import Actor
-from workflow.calendar import DAY, add_working_days, at, last_day_of, local, short
-from workflow.service import Desk
+from workflow.desk import Desk
 from workflow.views import who
 
 log = logging.getLogger(__name__)
@@ -83,12 +82,13 @@ class RunReport:
 class Scheduler:
     def __init__(self, store: Store, kb: KnowledgeBase, pusher: Pusher, *, worker: str | None = None, max_per_run: int = 1000,
                  batch: int = 100, concurrency: int = 8, lease_seconds: float = 300.0, plan_every: float = 600.0,
-                 rules: tuple[Rule, ...] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 rules: tuple[Rule, ...] | None = None, clock: Clock | None = None) -> None:
         """concurrency: users pushed to at once; plan_every: seconds between plannings across all processes (a store lease), 0: every run."""
         self.store = store
         self.pusher = pusher
         self.engine = Engine(kb)
-        self.desk = Desk(store, kb, self.engine, clock)
+        self.clock = clock or Clock()
+        self.desk = Desk(store, kb, self.engine, self.clock)
         self.worker = worker or f"reminders-{uuid.uuid4().hex[:8]}"
         self.max_per_run = max_per_run
         self.batch = batch
@@ -96,7 +96,6 @@ class Scheduler:
         self.lease_seconds = lease_seconds
         self.plan_every = plan_every
         self.rules = rules if rules is not None else load_rules()
-        self.clock = clock
 
     # -- one run -------------------------------------------------------------------------------
     def run_once(self, now: float) -> RunReport:
@@ -112,7 +111,7 @@ class Scheduler:
     async def run_forever(self, stop: asyncio.Event, interval: float = 60.0) -> None:
         while not stop.is_set():
             try:
-                report = await self.tick(self.clock())
+                report = await self.tick(self.clock.now())
             except Exception:  # a database hiccup must not end the loop
                 log.exception("reminders: a run failed")
                 report = RunReport()
@@ -181,7 +180,7 @@ class Scheduler:
             return None
         try:
             return parse_household(saved, f"<profile {user.channel}>")
-        except KBError as exc:
+        except DataFileError as exc:
             log.warning("reminders: a saved household cannot be read (%s); household rules skipped for this user", exc.reason)
             return None
 

@@ -1,4 +1,6 @@
-"""The storage interface every back end implements. The core and adapters use only this.
+"""The storage interface every back end implements, as one protocol per role, so that a part of
+the assistant can say which of the store it needs (the conversation's sessions, the workflow's
+applications, the scheduler's reminders). `Store` is all of them; both back ends implement it.
 
 Each method is one transaction. JSON values are plain dicts/lists (stored as JSON text).
 Times are Unix seconds (float).
@@ -12,11 +14,9 @@ from typing import Any, Protocol
 from .records import Application, ApplicationEvent, Invite, Reminder, User
 
 
-class Store(Protocol):
-    url: str
-    local: bool  # calls take microseconds (a file on this machine): async code may make them on its event loop
+class SessionStore(Protocol):
+    """Conversation sessions, per (channel, user), and the replies kept for channel retries."""
 
-    # -- conversation sessions, per (channel, user) ------------------------------------
     def load_session(self, channel: str, user: str) -> dict[str, Any] | None: ...
 
     def save_session(self, channel: str, user: str, state: dict[str, Any]) -> None: ...
@@ -40,7 +40,10 @@ class Store(Protocol):
 
     def get_reply(self, key: str) -> list[Any] | None: ...
 
-    # -- small shared values with expiry (e.g. the WeChat access token) ----------------
+
+class KVStore(Protocol):
+    """Small shared values with expiry (the WeChat access token) and leases, across processes."""
+
     def kv_get(self, key: str) -> str | None: ...
 
     def kv_set(self, key: str, value: str, ttl_seconds: float | None = None) -> None: ...
@@ -53,7 +56,11 @@ class Store(Protocol):
         """Releases the lease if this store holds it."""
         ...
 
-    # -- users and roles ---------------------------------------------------------------
+
+
+class PeopleStore(Protocol):
+    """Users and their roles, invite codes, consent, saved households, and deleting personal data."""
+
     def get_user(self, channel: str, user: str) -> User | None: ...
 
     def set_role(
@@ -72,7 +79,6 @@ class Store(Protocol):
         """Works once per code, even with concurrent redeemers; grants the invite's role to the user."""
         ...
 
-    # -- consent and personal data -----------------------------------------------------
     def set_consent(self, channel: str, user: str, granted: bool) -> None: ...
 
     def get_consent(self, channel: str, user: str) -> bool | None: ...
@@ -85,7 +91,11 @@ class Store(Protocol):
         """Deletes session, profile, consent, reminders; blanks name/phone/id_number in the user's applications."""
         ...
 
-    # -- applications (申请纳入监测) ------------------------------------------------------
+
+
+class ApplicationStore(Protocol):
+    """Applications to be included in monitoring (申请纳入监测) and their audit trail."""
+
     def submit_application(
         self,
         idem_key: str,
@@ -120,7 +130,11 @@ class Store(Protocol):
 
     def events(self, number: str) -> list[ApplicationEvent]: ...
 
-    # -- reminders ---------------------------------------------------------------------
+
+
+class ReminderStore(Protocol):
+    """Subscriptions and the reminder queue."""
+
     def upsert_subscription(self, channel: str, user: str, topics: Iterable[str]) -> None: ...
 
     def get_subscription(self, channel: str, user: str) -> list[str] | None: ...
@@ -142,5 +156,11 @@ class Store(Protocol):
     def mark_failed(self, id: int, retry_at: float | None) -> bool:
         """Requeue at retry_at, or give up ('failed') if None."""
         ...
+
+
+class Store(SessionStore, KVStore, PeopleStore, ApplicationStore, ReminderStore, Protocol):
+    url: str
+    local: bool  # calls take microseconds (a file on this machine): async code may make them on its event loop
+    clock: Any  # Callable[[], float]: the time rows are stamped with
 
     def close(self) -> None: ...

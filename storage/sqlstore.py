@@ -16,8 +16,9 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, closing
-from datetime import datetime, timedelta, timezone
 from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from foundation.clock import local
 
 from .records import PERSONAL_FIELDS, ROLES, Application, ApplicationEvent, Invite, Reminder, User
 from .sql import Dialect, Tx, Where, migrations, upsert_sql
@@ -25,7 +26,6 @@ from .sql import Dialect, Tx, Where, migrations, upsert_sql
 MESSAGE_TTL = 24 * 3600.0  # a WeChat message id is forgotten after a day
 CLEANUP_EVERY = 60.0  # expired rows are deleted at most this often (seconds), by one process
 DEFAULT_LEASE = 300.0  # a claimed reminder goes back to the queue if not marked within this
-NUMBER_TZ = timezone(timedelta(hours=8))  # application numbers carry the Beijing-time year
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -386,7 +386,7 @@ class SqlStore(ABC):
         )
         if row is None:  # an earlier (or concurrent, now committed) submit with this key
             return _application(_required(tx.one("SELECT * FROM applications WHERE idem_key = ?", idem_key))), False
-        number = f"SQ{datetime.fromtimestamp(now, NUMBER_TZ).year}-{row['id']:06d}"
+        number = f"SQ{local(now).year}-{row['id']:06d}"  # the Beijing-time year
         tx.run("UPDATE applications SET number = ? WHERE id = ?", number, row["id"])
         actor = ":".join(filled_by or (channel, user))
         self._add_event(tx, number, now, actor, None, state, "submitted")

@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from dialogs.lexicon import normalize_width
+from foundation.text import normalize_width
 from storage.base import Store
 from storage.records import Application, Invite
 

@@ -7,11 +7,11 @@ import io
 import json
 from typing import Any
 
+from foundation.clock import last_day_of, local
+from foundation.privacy import mask_id, mask_phone
 from storage.records import Application
 from workflow.access import PROXY_CHANNEL
-from workflow.calendar import last_day_of, local
 from workflow.model import Workflow
-from workflow.personal import mask_id, mask_phone
 
 COLUMNS = ("number", "state", "state_label", "region", "village", "created", "updated", "deadline", "name", "phone", "id_number",
            "size", "income", "income_per_head", "risk", "risk_detail", "filled_by_cadre", "confirmed_by_applicant")

@@ -1,7 +1,7 @@
 """The workflow's data files, read once and checked: states.yaml (the procedure) and texts.yaml.
 
 A mistake in either stops start-up with the file, the line and what is wrong, in Chinese, the
-same way the knowledge base does (policy_kb.checks).
+same way the knowledge base does (foundation.checks).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from policy_kb import checks
-from policy_kb.yamlio import KBError, LineDict, load_yaml
+from foundation import checks
+from foundation.datafile import DataFileError, LineDict, load_yaml
 
 HERE = Path(__file__).parent
 STATES_FILE = HERE / "states.yaml"
@@ -80,10 +80,10 @@ def _format_fields(template: str, file: str, line: int, what: str, allowed: tupl
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     except ValueError as exc:
-        raise KBError(file, line, f"{what} 的格式不对：{exc}") from None
+        raise DataFileError(file, line, f"{what} 的格式不对：{exc}") from None
     unknown = fields - set(allowed) if allowed is not None else set()
     if unknown:
-        raise KBError(file, line, f"{what} 里有未知的占位符 {{{', '.join(sorted(unknown))}}}（可用：{', '.join(allowed) or '无'}）")
+        raise DataFileError(file, line, f"{what} 里有未知的占位符 {{{', '.join(sorted(unknown))}}}（可用：{', '.join(allowed) or '无'}）")
 
 
 @lru_cache(maxsize=1)
@@ -102,19 +102,19 @@ def load_workflow(path: Path = STATES_FILE) -> Workflow:
             deadline=checks.text(raw, "deadline", f, what, "") or "", final=bool(checks.typed(raw, "final", (bool,), f, what, False)),
         )
     if data["initial"] not in states:
-        raise KBError(f, data.line_of("initial"), f"initial '{data['initial']}' 不是 states 里的状态")
+        raise DataFileError(f, data.line_of("initial"), f"initial '{data['initial']}' 不是 states 里的状态")
     report = checks.mapping(data["report"], f, data.line_of("report"), "report")
     checks.keys(report, f, "report", ("verified", "verified_forms", "due_day", "lifted", "lifted_form", "lifted_due_day", "processing"))
     for key in ("verified", "lifted"):
         if report[key] not in states:
-            raise KBError(f, report.line_of(key), f"report 的 {key} '{report[key]}' 不是 states 里的状态")
+            raise DataFileError(f, report.line_of(key), f"report 的 {key} '{report[key]}' 不是 states 里的状态")
     transitions = [_transition(raw, i, f, data, states) for i, raw in enumerate(checks.sequence(data["transitions"], f, data.line_of("transitions"), "transitions"))]
     seen: dict[str, int] = {}
     for i, t in enumerate(transitions):
         for word in t.words:
             if word in seen:
                 line = data["transitions"][i].line_of("words")
-                raise KBError(f, line, f"words '{word}' 同时用在第 {seen[word] + 1} 和第 {i + 1} 个步骤，会分不清")
+                raise DataFileError(f, line, f"words '{word}' 同时用在第 {seen[word] + 1} 和第 {i + 1} 个步骤，会分不清")
             seen[word] = i
     return Workflow(str(data["initial"]), states, tuple(transitions), str(report["verified"]),
                     tuple(checks.text_list(report, "verified_forms", f, "report", minimum=1)), str(checks.text(report, "due_day", f, "report")),
@@ -126,7 +126,7 @@ def _states(raw: LineDict, key: str, f: str, states: dict[str, State]) -> tuple[
     names = tuple(checks.text_list(raw, key, f, key, minimum=1))
     for name in names:
         if name not in states:
-            raise KBError(f, raw.line_of(key), f"{key} 里的 '{name}' 不是 states 里的状态")
+            raise DataFileError(f, raw.line_of(key), f"{key} 里的 '{name}' 不是 states 里的状态")
     return names
 
 
@@ -137,14 +137,14 @@ def _transition(raw: Any, index: int, f: str, data: LineDict, states: dict[str, 
     checks.keys(raw, f, what, ("from", "to", "words", "roles", "label", "ask_note"), ("note", "tell", "plan"))
     for key in ("from", "to"):
         if raw[key] not in states:
-            raise KBError(f, raw.line_of(key), f"{what} 的 {key} '{raw[key]}' 不是 states 里的状态")
+            raise DataFileError(f, raw.line_of(key), f"{what} 的 {key} '{raw[key]}' 不是 states 里的状态")
     roles = checks.text_list(raw, "roles", f, what, minimum=1)
     for role in roles:
         if role not in STEP_ROLES:
-            raise KBError(f, raw.line_of("roles"), f"{what} 的角色 '{role}' 未知（可用：{', '.join(STEP_ROLES)}）")
+            raise DataFileError(f, raw.line_of("roles"), f"{what} 的角色 '{role}' 未知（可用：{', '.join(STEP_ROLES)}）")
     note = checks.text(raw, "note", f, what)
     if note not in (None, "required"):
-        raise KBError(f, raw.line_of("note"), f"{what} 的 note 只能是 required")
+        raise DataFileError(f, raw.line_of("note"), f"{what} 的 note 只能是 required")
     tell = checks.text(raw, "tell", f, what, "") or ""
     _format_fields(tell, f, raw.line_of("tell"), f"{what} 的 tell", ("note", "number"))
     return Transition(

@@ -13,7 +13,7 @@ from typing import Any
 
 from eligibility.engine import Engine
 from eligibility.household import Household, parse_household
-from policy_kb.yamlio import KBError
+from foundation.datafile import DataFileError
 from storage.records import Application
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def household_of(app: Application, profile: dict[str, Any] | None) -> Household:
     saved = (profile or {}).get("household") or {}
     try:
         household = parse_household(saved, "<profile>")
-    except KBError:  # an old or broken profile must not block the plan
+    except DataFileError:  # an old or broken profile must not block the plan
         log.warning("application %s: the saved household could not be read; planning from the application only", app.number)
         household = parse_household({})
     data = app.data

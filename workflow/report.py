@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from foundation.clock import at, end_of, previous_month, short
 from storage.records import Application
 from workflow.access import Actor, scoped_applications
-from workflow.calendar import at, end_of, previous_month, short
-from workflow.service import Desk
+from workflow.desk import Desk
 from workflow.views import who
 
 

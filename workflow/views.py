@@ -5,11 +5,11 @@ Phone and ID numbers are always masked here; only the store holds them in full.
 
 from __future__ import annotations
 
+from foundation.clock import last_day_of, local, short
+from foundation.privacy import mask_id, mask_phone
 from storage.records import Application, ApplicationEvent
 from workflow.access import PROXY_CHANNEL
-from workflow.calendar import last_day_of, local, short
-from workflow.personal import mask_id, mask_phone
-from workflow.service import Desk
+from workflow.desk import Desk
 
 
 def who(app: Application) -> str:

@@ -19,7 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from dialogs.messages import ChannelLimits, Incoming, Reply
+from conversation.messages import ChannelLimits, Incoming, Reply
+from conversation.session import Turn
 
 BOT_TOKEN = "123456:TEST-token"
 DESCRIPTION = "我家4口人，是监测户。我45岁在广东打工，老婆在家种地，儿子14岁读初中住校，老父亲72岁有二级残疾证。"
@@ -40,25 +41,37 @@ def check_answer(question: str, has_choices: bool) -> str:
 
 
 class Counting:
-    """The real Assistant, recording each step and its replies; `delay` makes steps slow."""
+    """The real Assistant, recording each step and its replies; `delay` makes steps slow.
+
+    The recording step is set on the assistant itself, so every path a channel takes (`handle`,
+    or `claim`/`step`/`finish`) goes through the assistant's own code and is recorded.
+    """
 
     def __init__(self, assistant: Any, delay: float = 0.0) -> None:
         self.assistant, self.store, self.delay = assistant, assistant.store, delay
         self.steps: list[tuple[Incoming, list[Reply]]] = []
         self._lock = threading.Lock()
+        self._step = assistant.step
+        assistant.step = self.step
 
-    def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
-        state = self.store.load_session(msg.channel, msg.user) or {}
-        replies = self.step(msg, limits, state)
-        self.store.save_session(msg.channel, msg.user, state)
-        return replies
-
-    def step(self, msg: Incoming, limits: ChannelLimits, state: dict[str, Any]) -> list[Reply]:
+    def step(self, turn: Turn, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
         time.sleep(self.delay)
-        replies = self.assistant.step(msg, limits, state)
+        replies = self._step(turn, msg, limits)
         with self._lock:
             self.steps.append((msg, replies))
         return replies
+
+    def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
+        return self.assistant.handle(msg, limits)
+
+    def claim(self, msg: Incoming) -> Turn | None:
+        return self.assistant.claim(msg)
+
+    def finish(self, turn: Turn, passive: list[str]) -> None:
+        self.assistant.finish(turn, passive)
+
+    def last_active(self, channel: str, user: str) -> float | None:
+        return self.assistant.last_active(channel, user)
 
     def of(self, user: str) -> list[tuple[Incoming, list[Reply]]]:
         return [(m, r) for m, r in self.steps if m.user == user]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.assistant import Assistant
+from app.wiring import assistant
+from conversation.assistant import Assistant
 from storage.open import open_store
 
 
@@ -24,7 +25,7 @@ def make_assistant(db_url: str) -> Iterator[Callable[[], Assistant]]:
     def make() -> Assistant:
         store = open_store(db_url)
         stores.append(store)
-        return Assistant(store)
+        return assistant(store)
 
     yield make
     for store in stores:

@@ -12,11 +12,11 @@ from typing import Any
 
 import aiohttp
 
-from adapters.base import ASK_TO_TYPE, UNSUPPORTED
-from adapters.server import start_server
-from adapters.telegram import TelegramAdapter, TelegramConfig
-from dialogs.assistant import Assistant
-from dialogs.messages import Reply
+from channels.base import ASK_TO_TYPE, UNSUPPORTED
+from channels.server import start_server
+from channels.telegram import TelegramAdapter, TelegramConfig
+from conversation.assistant import Assistant
+from conversation.messages import Reply
 from tests.channels.channel_testkit import BOT_TOKEN, CHECK_STEPS, Counting, FakeBotAPI, check_answer, serving
 
 SECRET = "webhook-secret_1"

@@ -17,12 +17,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.base import ASK_TO_TYPE, UNSUPPORTED
-from adapters.server import start_server
-from adapters.wechat import MAX_BODY, WeChatAdapter, WeChatConfig, load_menu
-from bench.wechat_load import WeChatPeer
-from dialogs.messages import Reply
+from channels.base import ASK_TO_TYPE, UNSUPPORTED
+from channels.server import start_server
+from channels.wechat.config import WeChatConfig
+from channels.wechat.menu import load_menu
+from channels.wechat.webhook import MAX_BODY, WeChatAdapter
+from conversation.messages import Reply
 from tests.channels.channel_testkit import CHECK_STEPS, Counting, FakeWeChatAPI, check_answer, menu_number, serving
+from tests.kit.wechat_peer import WeChatPeer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN, APP_ID, SECRET = "fanpin-token", "wx0123456789abcdef", "app-secret"
@@ -274,7 +276,8 @@ def test_push_uses_customer_service_inside_48_hours_else_template(core: Counting
 
 CLIENT_SCRIPT = """
 import sys
-from adapters.wechat import SharedTokenClient, WeChatConfig
+from channels.wechat.config import WeChatConfig
+from channels.wechat.token import SharedTokenClient
 from storage.open import open_store
 config = WeChatConfig(token="t", app_id=sys.argv[1], app_secret=sys.argv[2], api_base_url=sys.argv[3])
 client = SharedTokenClient(config, open_store(sys.argv[4]))

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from eligibility.household import load_household
+from foundation.datafile import DataFileError
 from policy_kb.loader import load_kb
-from policy_kb.yamlio import KBError
 
 # A valid measure; each test changes one line of it.
 MEASURE = """\
@@ -117,8 +117,8 @@ def write_measure(data: Path, old: str | None = None, new: str | None = None) ->
     return path, number
 
 
-def expect_error(data: Path, file_name: str, line: int | None, *words: str) -> KBError:
-    with pytest.raises(KBError) as info:
+def expect_error(data: Path, file_name: str, line: int | None, *words: str) -> DataFileError:
+    with pytest.raises(DataFileError) as info:
         load_kb(data_dir=data)
     err = info.value
     message = str(err)
@@ -351,7 +351,7 @@ def test_household_ok(tmp_path):
 @pytest.mark.parametrize("kind", sorted(BAD_HOUSEHOLDS))
 def test_bad_household_file(tmp_path, kind):
     path, number, words = _bad_household(tmp_path, kind)
-    with pytest.raises(KBError) as info:
+    with pytest.raises(DataFileError) as info:
         load_household(path)
     message = str(info.value)
     assert path.name in message and info.value.line == number, f"expected {path.name}:{number}, got: {message}"

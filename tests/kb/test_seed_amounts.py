@@ -269,14 +269,15 @@ def test_boluo_monitored_premium_is_base_elsewhere(kb):
 
 # ---------------------------------------------------------------- validity periods of the documents
 def test_yueyang_valid_five_years(kb, source_texts):
-    """“本通知自 2020 年 3 月 15 日起执行，有效期 5 年。”"""
+    """“本通知自 2020 年 3 月 15 日起执行，有效期 5 年。”: five years from 15 March 2020 are the days up to
+    and including 14 March 2025; on the 15th it has expired."""
     assert squeeze("本通知自 2020 年 3 月 15 日起执行，有效期 5 年。") in source_texts[Y]
     source = kb.sources["yueyang_2020"]
     assert source.file == Y
     assert source.valid_from == D(2020, 3, 15)
-    assert source.valid_to in (D(2025, 3, 14), D(2025, 3, 15))
+    assert source.valid_to == D(2025, 3, 14)
     assert not source.expired_on(D(2025, 3, 14))
-    assert source.expired_on(D(2025, 3, 16))
+    assert source.expired_on(D(2025, 3, 15))
 
 
 def test_boluo_consolidation_period_2021_2025(kb, source_texts):

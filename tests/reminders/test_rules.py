@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from foundation.clock import at
 from policy_kb.loader import default_kb
 from reminders.rules import load_rules
 from reminders.scheduler import Scheduler
 from storage.open import open_store
-from tests.workflow.harness import RecordingPusher
-from workflow.calendar import at
+from tests.kit.world import RecordingPusher
 
 ALL_TOPICS = list(dict.fromkeys(r.topic for r in load_rules()))
 PUPIL = {"relation": "子女", "age": 14, "school_stage": "初中"}

@@ -11,14 +11,15 @@ from collections.abc import Iterator
 import pytest
 
 from app.cli import main
-from dialogs.messages import Reply
+from channels.push import AdapterPusher
+from conversation.messages import Reply
+from foundation.clock import at
 from policy_kb.loader import default_kb
-from reminders.pusher import AdapterPusher, ConsolePusher
+from reminders.pusher import ConsolePusher
 from reminders.scheduler import MAX_ATTEMPTS, Scheduler, not_at_night, quiet
 from storage.open import open_store
 from storage.sqlstore import SqlStore
-from tests.workflow.harness import RecordingPusher
-from workflow.calendar import at
+from tests.kit.world import RecordingPusher
 
 DAY = dt.date(2026, 12, 3)
 HOUR = 3600.0

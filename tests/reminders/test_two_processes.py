@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tests.reminders.workers as workers
+from foundation.clock import at
 from storage.open import open_store
 from tests.storage.storage_workers import race
-from workflow.calendar import at
 
 COUNT = 10_000
 

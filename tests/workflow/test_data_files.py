@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.datafile import DataFileError
 from policy_kb.loader import default_kb
-from policy_kb.yamlio import KBError
 from reminders.rules import RULES_FILE, load_rules
 from workflow.model import STATES_FILE, TEXTS_FILE, load_texts, load_workflow
 
@@ -42,7 +42,7 @@ def line_of(path: Path, needle: str) -> int:
 ])
 def test_states_mistakes(tmp_path: Path, old: str, new: str, needle: str, reason: str) -> None:
     path = broken(tmp_path, STATES_FILE, old, new)
-    with pytest.raises(KBError) as caught:
+    with pytest.raises(DataFileError) as caught:
         load_workflow(path)
     assert reason in caught.value.reason and caught.value.file == str(path)
     assert caught.value.line in (line_of(path, needle), line_of(path, needle) - 1)
@@ -50,7 +50,7 @@ def test_states_mistakes(tmp_path: Path, old: str, new: str, needle: str, reason
 
 def test_texts_mistake(tmp_path: Path) -> None:
     path = broken(tmp_path, TEXTS_FILE, "status_head: 申请号 {number}", "status_head: 申请号 {number")
-    with pytest.raises(KBError) as caught:
+    with pytest.raises(DataFileError) as caught:
         load_texts(path)
     assert caught.value.line == line_of(path, "status_head:") and "格式不对" in caught.value.reason
 
@@ -65,7 +65,7 @@ def test_texts_mistake(tmp_path: Path) -> None:
 ])
 def test_rules_mistakes(tmp_path: Path, old: str, new: str, needle: str, reason: str) -> None:
     path = broken(tmp_path, RULES_FILE, old, new)
-    with pytest.raises(KBError) as caught:
+    with pytest.raises(DataFileError) as caught:
         load_rules(path)
     assert reason in caught.value.reason and caught.value.file == str(path)
     found = line_of(path, needle)

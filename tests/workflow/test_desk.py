@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from foundation.clock import add_working_days, at, end_of, last_day_of
 from policy_kb.loader import default_kb
 from storage.open import open_store
 from storage.sqlstore import SqlStore
 from workflow.access import Actor
-from workflow.calendar import add_working_days, at, end_of, last_day_of
-from workflow.service import Desk, StepRefused
+from workflow.desk import Desk, StepRefused
 
 MONDAY = dt.date(2026, 11, 23)
 VILLAGER = Actor("wechat", "v1")

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from app.cli import build_parser
-from workflow.logmask import install_log_masking
-from workflow.personal import mask_id, mask_phone, mask_text, normalize_id_number, normalize_phone
+from foundation.logmask import install_log_masking
+from foundation.privacy import mask_id, mask_phone, mask_text, normalize_id_number, normalize_phone
 
 
 @pytest.mark.parametrize("typed, phone", [

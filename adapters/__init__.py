@@ -1,1 +1,0 @@
-"""Channel adapters (WeChat Official Accounts, Telegram) and the web server they share."""

@@ -1,0 +1,242 @@
+"""The conversation core: one message in, replies out, for any channel.
+
+Per message: the session is loaded once (conversation/session.py), the message is dispatched,
+the session is saved once. Dispatch, in order: a silent session older than 30 minutes ends
+politely; global commands (菜单, 帮助, 取消, 返回, 重新开始) work anywhere; a running flow gets the
+answer; a digit answers the numbered list last offered; command messages (invite codes,
+application numbers) go to the skill that reads them; otherwise the message is understood
+(understanding/router.py) and handed to the skill whose intent it is.
+
+Which code answers a message is decided here and in the router, by reading: the skills are a
+plain list handed in by the composition root (app/wiring.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conversation.context import Context, Services
+from conversation.flow import FlowRunner, FlowTurn, load_flows
+from conversation.messages import ChannelLimits, Choice, Incoming, Reply
+from conversation.render import fit
+from conversation.session import Session, Sessions, Turn
+from conversation.skill import Handler, Outcome, Skill, Start, merge_hooks
+from foundation import checks
+from foundation.datafile import load_yaml
+from foundation.text import clean
+from understanding.answers import parse_choice
+from understanding.router import Route
+
+log = logging.getLogger(__name__)
+
+TEXTS_FILE = Path(__file__).with_name("texts.yaml")
+SESSION_TIMEOUT = 30 * 60
+MAX_TEXT = 500
+MEASURE_QUESTION = "measure_question"  # the intent a question about one measure goes to
+
+
+def load_texts(path: Path = TEXTS_FILE) -> dict[str, Any]:
+    return dict(checks.mapping(load_yaml(path), str(path), 1, path.name))
+
+
+class Assistant:
+    """Thread-safe for different users; one user's messages must arrive in order."""
+
+    def __init__(self, services: Services, skills: list[Skill]) -> None:
+        self.services = services
+        self.texts = services.texts
+        hooks = merge_hooks(skills)
+        self.flows = load_flows([path for skill in skills for path in skill.flows], hooks)
+        self.runner = FlowRunner(self.flows, hooks)
+        self.intents: dict[str, Handler] = {}
+        for skill in skills:
+            for name, handler in skill.intents.items():
+                if name in self.intents:
+                    raise ValueError(f"intent {name} is answered by two skills")
+                self.intents[name] = handler
+        self.readers = [reader for skill in skills for reader in skill.readers]
+        self.sessions = Sessions(services.store)
+
+    @property
+    def store(self):
+        return self.services.store
+
+    # -- what channels call ----------------------------------------------------------------
+    def handle(self, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
+        """One message: load the session, answer, save the session."""
+        turn = Turn(self.sessions.load(msg.channel, msg.user))
+        replies = self.step(turn, msg, limits)
+        self.sessions.save(turn)
+        return replies
+
+    def claim(self, msg: Incoming) -> Turn | None:
+        """For channels that retry (WeChat): the turn of a new message, None for a retry."""
+        return self.sessions.claim(msg.message_id, msg.channel, msg.user)
+
+    def finish(self, turn: Turn, passive: list[str]) -> None:
+        """Saves the turn's session together with the passive reply a retry will repeat."""
+        self.sessions.save(turn, passive)
+
+    def last_active(self, channel: str, user: str) -> float | None:
+        """When the user last wrote (WeChat's 48-hour window for customer-service messages)."""
+        return self.sessions.saved_at(channel, user)
+
+    def step(self, turn: Turn, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
+        """The replies to `msg`, changing `turn.session`; no session I/O (the caller saves)."""
+        session = turn.session
+        try:
+            replies = self._step(session, msg, limits)
+        except Exception:  # a bug must never show a traceback to a villager, nor trap them in a loop
+            log.exception("failed to handle a message on %s", msg.channel)
+            session.end_flow()
+            replies = [Reply(self.texts["crashed"])]
+        return fit([r for r in replies if r.text], limits)
+
+    def warm_up(self) -> None:
+        """Builds the default county's question index now rather than on the first question."""
+        self.services.understander.warm_up(self.services.default_region)
+
+    # -- one message -----------------------------------------------------------------------
+    def _step(self, session: Session, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
+        clock = self.services.clock
+        now = clock.now()
+        replies: list[Reply] = []
+        if session.flow is not None and session.updated is not None and now - session.updated > SESSION_TIMEOUT:
+            session.end_flow()
+            replies.append(Reply(self.texts["timeout"]))
+        ctx = Context(self.services, session, limits, session.region or self.services.default_region, clock.today())
+        replies += self._dispatch(msg, session, ctx)
+        if ctx.region != self.services.default_region or session.region:
+            session.region = ctx.region
+        session.updated = now
+        return replies
+
+    def _dispatch(self, msg: Incoming, session: Session, ctx: Context) -> list[Reply]:
+        if msg.kind == "unfollow":
+            session.end_flow()
+            session.pending = None
+            session.region = None
+            session.recent = {}
+            return []
+        if msg.kind == "follow":
+            session.end_flow()
+            return [Reply(self.texts["welcome"]), self._menu(session)]
+        text = (msg.text or "").strip()
+        notes: list[Reply] = []
+        if len(text) > MAX_TEXT:
+            text = text[:MAX_TEXT]
+            notes.append(Reply(self.texts["too_long"]))
+        if not clean(text):
+            again = [self.runner.prompt(session.flow, ctx)] if session.flow is not None else []
+            return [Reply(self.texts["empty"])] + again
+        command = self.services.understander.command(text)
+        if command:
+            return notes + self._run_command(command, session, ctx)
+        if session.flow is not None:
+            return notes + self._continue(text, session, ctx)
+        if session.pending and text.strip().isdigit():
+            return notes + self._pick(text, session, ctx)
+        session.pending = None
+        return notes + self._understand(text, session, ctx)
+
+    # -- commands and flows ------------------------------------------------------------------
+    def _run_command(self, command: str, session: Session, ctx: Context) -> list[Reply]:
+        flow = session.flow
+        if command == "help" and flow is not None:
+            return [Reply(self.texts["help"]), self.runner.prompt(flow, ctx)]
+        if command in ("menu", "help"):
+            session.end_flow()
+            return [self._menu(session)]
+        if command == "cancel":
+            session.end_flow()
+            session.pending = None
+            return [Reply(self.texts["cancelled" if flow else "nothing_to_cancel"])]
+        if command == "back":
+            if flow is None:
+                return [Reply(self.texts["nothing_to_cancel"])]
+            if not session.back():
+                return [Reply(self.texts["nothing_to_go_back"]), self.runner.prompt(flow, ctx)]
+            return [Reply(self.texts["went_back"]), self.runner.prompt(flow, ctx)]
+        # restart
+        if flow is None:
+            return [self._menu(session)]
+        return [Reply(self.texts["restarted"])] + self._start(session, ctx, Start(flow.flow))
+
+    def _start(self, session: Session, ctx: Context, start: Start) -> list[Reply]:
+        state, turn = self.runner.start(start.flow, ctx, start.slots)
+        session.flow = state
+        session.history = []
+        return self._after(session, ctx, turn)
+
+    def _continue(self, text: str, session: Session, ctx: Context) -> list[Reply]:
+        assert session.flow is not None
+        before = copy.deepcopy(session.flow)
+        turn = self.runner.answer(session.flow, text, ctx)
+        if not turn.done:
+            session.remember(before, session.flow)
+        return self._after(session, ctx, turn)
+
+    def _after(self, session: Session, ctx: Context, turn: FlowTurn) -> list[Reply]:
+        if turn.done:
+            session.end_flow()
+        if turn.start is not None:
+            return turn.replies + self._start(session, ctx, turn.start)
+        return turn.replies
+
+    def _outcome(self, session: Session, ctx: Context, outcome: Outcome) -> list[Reply]:
+        replies = list(outcome.replies)
+        if outcome.start is not None:
+            replies += self._start(session, ctx, outcome.start)
+        return replies
+
+    # -- menus and choices -------------------------------------------------------------------
+    def _menu(self, session: Session) -> Reply:
+        items = self.texts["menu_items"]
+        session.pending = {"type": "menu", "options": [i["intent"] for i in items]}
+        return Reply(self.texts["menu"], [Choice(str(n + 1), i["label"]) for n, i in enumerate(items)])
+
+    def _pick(self, text: str, session: Session, ctx: Context) -> list[Reply]:
+        pending = session.pending or {}
+        session.pending = None
+        options = pending.get("options") or []
+        try:
+            index = parse_choice(text, [Choice(str(i + 1), str(o)) for i, o in enumerate(options)])
+        except ValueError:
+            session.pending = pending
+            return [Reply(self.texts["choose_again"])]
+        chosen = options[index]
+        if pending.get("type") == "menu":
+            return self._intent(Route("intent", chosen), "", session, ctx)
+        return self._intent(Route("measure", chosen), "", session, ctx)
+
+    # -- understanding -----------------------------------------------------------------------
+    def _understand(self, text: str, session: Session, ctx: Context) -> list[Reply]:
+        for reader in self.readers:
+            outcome = reader(ctx, text)
+            if outcome is not None:
+                return self._outcome(session, ctx, outcome)
+        route = self.services.understander.route(text, ctx.region, ctx.today)
+        if route.reading is not None:
+            ctx.region = route.reading.region
+        if route.kind in ("intent", "measure"):
+            return self._intent(route, text, session, ctx)
+        if route.kind == "smalltalk":
+            return [Reply(self.texts[route.name])]
+        if route.kind == "choose":
+            view = ctx.view()
+            session.pending = {"type": "measure", "options": list(route.options)}
+            titles = [m.title for mid in route.options if (m := view.measure(mid)) is not None]
+            choices = [Choice(str(i + 1), title) for i, title in enumerate(titles)]
+            return [Reply(self.texts["did_you_mean"], choices), Reply(self.texts["did_you_mean_tail"])]
+        return [Reply(self.texts["out_of_scope"])]
+
+    def _intent(self, route: Route, text: str, session: Session, ctx: Context) -> list[Reply]:
+        name = MEASURE_QUESTION if route.kind == "measure" else route.name
+        handler: Callable[..., Outcome] | None = self.intents.get(name)
+        if handler is None:
+            return [Reply(self.texts.get(name) or self.texts["out_of_scope"])]
+        return self._outcome(session, ctx, handler(ctx, text, route))

@@ -1,1 +1,0 @@
-"""The conversation: understanding messages, dialog flows and rendering replies. Channel-neutral."""
