@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from wechatpy.exceptions import WeChatClientException
-
 from channels.wechat.config import ConfigError, WeChatConfig
 
 
@@ -42,6 +40,8 @@ def run_server(args: argparse.Namespace) -> int:
 
 
 def run_menu(args: argparse.Namespace) -> int:
+    from wechatpy.exceptions import WeChatClientException
+
     from channels.wechat.menu import publish_menu
     from storage.open import open_store
 

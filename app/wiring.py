@@ -15,6 +15,7 @@ from conversation.skill import Skill
 from conversation.skills import apply, confirm_proxy, household_check, my_data, policy_question, subscribe, work
 from eligibility.engine import Engine
 from foundation.clock import Clock
+from foundation.datafile import save_data_cache
 from policy_kb.loader import default_kb
 from policy_kb.model import KnowledgeBase
 from storage.base import Store
@@ -43,7 +44,9 @@ def assistant(store: Store, kb: KnowledgeBase | None = None, region: str | None 
     engine = Engine(kb)
     services = Services(kb=kb, engine=engine, understander=Understander(kb, engine), store=store, desk=Desk(store, kb, engine, clock),
                         clock=clock, texts=load_texts(), default_region=kb.resolve_region(region).id)
-    return Assistant(services, SKILLS)
+    core = Assistant(services, SKILLS)
+    save_data_cache()  # the parsed data files, for the next start
+    return core
 
 
 def serve(build_adapters: Callable[[Assistant, Store, object], list], database_url: str | None, host: str, port: int) -> int:

@@ -69,7 +69,7 @@ def rate(count: int, seconds: float) -> str:
 
 
 def measure(url: str) -> list[tuple[str, str]]:
-    from conversation.assistant import Assistant
+    from app.wiring import assistant as make_assistant
     from conversation.messages import ChannelLimits, Incoming
     from foundation.clock import at
     from policy_kb.loader import default_kb
@@ -87,7 +87,7 @@ def measure(url: str) -> list[tuple[str, str]]:
 
         rows.append(("submit new", rate(SUBMITS, timed(submit_all))))
         rows.append(("submit again (same key)", rate(SUBMITS, timed(submit_all))))
-        assistant = Assistant(store, kb=default_kb(), region="heqing")
+        assistant = make_assistant(store, kb=default_kb(), region="heqing")
         assistant.handle(Incoming("wechat", "warm-up", "你好"), ChannelLimits())  # builds the search index once
 
         def apply_in_chat() -> None:

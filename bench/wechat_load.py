@@ -26,7 +26,7 @@ from aiohttp import web
 
 from tests.kit.wechat_peer import WeChatPeer
 
-QUESTIONS = (
+FIXED = (
     "初中住校补助多少",
     "高中助学金怎么申请",
     "残疾人护理补贴每月多少",
@@ -36,6 +36,21 @@ QUESTIONS = (
     "公益岗位怎么申请",
     "外出务工交通补贴多少",
 )
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+VARIANTS = ("{q}", "{q}？", "请问{q}", "{q}，谢谢", "问一下，{q}")
+
+
+def varied(minimum: int = 1000) -> tuple[str, ...]:
+    """At least `minimum` distinct questions: the tuning and held-out sets, each in a few of the
+    ways people frame a question, so that nearly none is an understanding-cache hit."""
+    import yaml
+
+    base = [str(q["q"]) for q in yaml.safe_load((ROOT / "tests" / "data" / "questions.yaml").read_text(encoding="utf-8"))["questions"]]
+    for path in sorted((ROOT / "tests" / "heldout").glob("*questions*.yaml")):
+        base += [str(case["q"]) for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    texts = list(dict.fromkeys(v.format(q=q) for v in VARIANTS for q in dict.fromkeys(base)))
+    assert len(texts) >= minimum, f"only {len(texts)} distinct questions"
+    return tuple(texts)
 
 
 def service_api(received: list[dict[str, Any]]) -> web.Application:
@@ -66,7 +81,7 @@ class Exchange:
     latency: float = 0.0
 
 
-def prepare(peer: WeChatPeer, paths: list[str], count: int, first_id: int) -> list[list[Exchange]]:
+def prepare(peer: WeChatPeer, paths: list[str], count: int, first_id: int, questions: tuple[str, ...]) -> list[list[Exchange]]:
     """`count` signed, encrypted questions from distinct users, built before the clock starts
     so that the generator's own crypto does not take CPU from the server while it is timed.
 
@@ -76,7 +91,7 @@ def prepare(peer: WeChatPeer, paths: list[str], count: int, first_id: int) -> li
     exchanges: list[list[Exchange]] = [[] for _ in paths]
     for n in range(first_id, first_id + count):
         user = f"o_bench_{n}"
-        query, body = peer.request(peer.xml(user, "text", Content=QUESTIONS[n % len(QUESTIONS)], MsgId=n), user)
+        query, body = peer.request(peer.xml(user, "text", Content=questions[n % len(questions)], MsgId=n), user)
         server = zlib.crc32(user.encode()) % len(paths)
         head = f"POST {paths[server]}?{urlencode(query)} HTTP/1.1\r\nHost: bench\r\nContent-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n"
         exchanges[server].append(Exchange(user, head.encode(), body))
@@ -138,7 +153,7 @@ def check(peer: WeChatPeer, exchange: Exchange) -> str:
 
 
 async def load(urls: list[str], peer: WeChatPeer, seconds: float, connections: int, warmup: float,
-               api_port: int = 0, max_rate: int = 5000) -> dict[str, Any]:
+               api_port: int = 0, max_rate: int = 5000, questions: tuple[str, ...] = FIXED) -> dict[str, Any]:
     """Each connection posts distinct users' questions back to back; only the timed part counts.
     The connections are shared out evenly between the servers (`urls`).
 
@@ -151,8 +166,8 @@ async def load(urls: list[str], peer: WeChatPeer, seconds: float, connections: i
         await web.TCPSite(runner, "127.0.0.1", api_port).start()
     targets = [urlsplit(url) for url in urls]
     paths = [target.path for target in targets]
-    warm = prepare(peer, paths, int(max_rate * warmup), 10**15)
-    timed = prepare(peer, paths, int(max_rate * seconds), 10**15 + int(max_rate * warmup))
+    warm = prepare(peer, paths, int(max_rate * warmup), 10**15, questions)
+    timed = prepare(peer, paths, int(max_rate * seconds), 10**15 + int(max_rate * warmup), questions)
     loop = asyncio.get_running_loop()
     pool = [(i % len(targets), (await loop.create_connection(KeepAliveConnection, targets[i % len(targets)].hostname,
                                                              targets[i % len(targets)].port))[1]) for i in range(connections)]
@@ -214,11 +229,15 @@ def main() -> None:
     parser.add_argument("--api-port", type=int, default=0, help="serve a stand-in WeChat API on 127.0.0.1:PORT")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop, as the server does")
     parser.add_argument("--max-rate", type=int, default=5000, help="requests prepared per second of the run")
+    parser.add_argument("--questions", choices=("varied", "fixed"), default="varied",
+                        help="varied: ≥1,000 distinct questions (the headline); fixed: 8 repeated ones (mostly cache hits)")
     args = parser.parse_args()
     peer = WeChatPeer(os.environ["WECHAT_TOKEN"], os.environ.get("WECHAT_APP_ID", ""), os.environ.get("WECHAT_AES_KEY", ""))
     if args.uvloop:
         uvloop.install()
-    print(json.dumps(asyncio.run(load(args.urls, peer, args.seconds, args.connections, args.warmup, args.api_port, args.max_rate))))
+    questions = varied() if args.questions == "varied" else FIXED
+    print(json.dumps(asyncio.run(load(args.urls, peer, args.seconds, args.connections, args.warmup, args.api_port, args.max_rate,
+                                      questions)) | {"distinct_questions": len(questions)}))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from conversation.render import fit
 from conversation.session import Session, Sessions, Turn
 from conversation.skill import Handler, Outcome, Skill, Start, merge_hooks
 from foundation import checks
-from foundation.datafile import load_yaml
+from foundation.datafile import load_data
 from foundation.text import clean
 from understanding.answers import parse_choice
 from understanding.router import Route
@@ -40,7 +40,7 @@ MEASURE_QUESTION = "measure_question"  # the intent a question about one measure
 
 
 def load_texts(path: Path = TEXTS_FILE) -> dict[str, Any]:
-    return dict(checks.mapping(load_yaml(path), str(path), 1, path.name))
+    return dict(checks.mapping(load_data(path), str(path), 1, path.name))
 
 
 class Assistant:

@@ -19,7 +19,7 @@ from conversation.messages import Choice, Reply
 from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Start
 from foundation import checks
-from foundation.datafile import DataFileError, load_yaml
+from foundation.datafile import DataFileError, load_data
 from understanding.answers import Reprompt, parse_choice, parse_typed
 
 ANSWER_TYPES = ("yes_no", "int", "number", "text")
@@ -78,7 +78,7 @@ def load_flows(paths: list[Path], hooks: Hooks) -> dict[str, Flow]:
 
 def _parse_flow(path: Path, hooks: Hooks) -> Flow:
     f = str(path)
-    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    data = checks.mapping(load_data(path), f, 1, path.name)
     checks.keys(data, f, path.name, ("id", "title", "steps"))
     raw_steps = checks.sequence(data["steps"], f, data.line_of("steps"), "steps")
     steps: list[Step] = []

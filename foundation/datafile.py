@@ -167,3 +167,21 @@ class ParseCache:
             self.dirty = False
         except OSError:
             pass  # a read-only checkout still loads, only slower
+
+
+PROJECT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "data-yaml.pickle"
+_shared: ParseCache | None = None
+
+
+def load_data(path: str | Path) -> Any:
+    """A data file of the project (texts, flows, lexicon, rules) through one shared parse cache:
+    parsing YAML with line numbers is most of what reading them costs. `save_data_cache` keeps it."""
+    global _shared
+    if _shared is None:
+        _shared = ParseCache(PROJECT_CACHE)
+    return _shared.load(Path(path))
+
+
+def save_data_cache() -> None:
+    if _shared is not None:
+        _shared.save()

@@ -87,6 +87,10 @@ class Leaf(Node):
         self.facts = frozenset(paths) | ({of} if of else set())
         self.ev = _compile_leaf(paths, op, operand, param, of)
 
+    def __reduce__(self):
+        """Pickled as its definition; the closure is compiled again when loaded."""
+        return (Leaf, (self.paths, self.op, self.operand, self.param, self.line, self.of))
+
     def missing(self, h, m, p, ms, mi, out):
         for path in self.paths + ((self.of,) if self.of else ()):
             scope, name = path.split(".", 1)
@@ -139,6 +143,9 @@ class _Group(Node):
             if child.ev(h, m, p, ms) is None:
                 child.missing(h, m, p, ms, mi, out)
 
+    def __reduce__(self):
+        return (type(self), (self.children,))
+
 
 class All(_Group):
     decisive = False
@@ -170,6 +177,9 @@ class Not(Node):
             return None if value is None else not value
 
         self.ev = ev
+
+    def __reduce__(self):
+        return (Not, (self.child,))
 
     def missing(self, h, m, p, ms, mi, out):
         self.child.missing(h, m, p, ms, mi, out)
@@ -207,6 +217,9 @@ class AnyMember(Node):
             return result
 
         self.ev = ev
+
+    def __reduce__(self):
+        return (AnyMember, (self.child, self.negate))
 
     def missing(self, h, m, p, ms, mi, out):
         if ms is None:

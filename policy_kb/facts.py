@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation import checks
-from foundation.datafile import DataFileError, line_of, load_yaml
+from foundation.datafile import DataFileError, line_of, load_data
 
 FACTS_FILE = Path(__file__).with_name("facts.yaml")
 TYPES = ("bool", "int", "number", "enum", "set", "text")
@@ -120,7 +120,7 @@ class FactModel:
 
 
 def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
-    data = checks.mapping(load_yaml(path), str(path), 1, "facts.yaml")
+    data = checks.mapping(load_data(path), str(path), 1, "facts.yaml")
     checks.keys(data, str(path), "facts.yaml", SCOPES, ("derived",))
     specs: list[FactSpec] = []
     for scope in SCOPES:

@@ -6,6 +6,9 @@ a condition, and a quote that is not in the source document means an amount nobo
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from typing import Any
 from foundation import checks
 from foundation.datafile import DataFileError, LineDict, ParseCache, line_of
 from policy_kb.conditions import ConditionParser, Node, default_violations, param_line
-from policy_kb.facts import FactModel, fact_model
+from policy_kb.facts import FACTS_FILE, FactModel, fact_model
 from policy_kb.model import (
     CATEGORIES,
     KINDS,
@@ -479,14 +482,52 @@ def load_kb(data_dir: Path | str | None = None, sources_dir: Path | str | None =
 
 
 _CACHE: dict[tuple[str, str], KnowledgeBase] = {}
+VALIDATED_FILE = PACKAGE_DIR.parent / ".cache" / "kb-validated.pickle"
+
+
+def _inputs_fingerprint() -> str:
+    """Every file the knowledge base is made from, and the code that validates it, by name, size
+    and modification time: if none changed, the validated knowledge base of last time is still it."""
+    digest = hashlib.sha256()
+    files = [*sorted(DATA_DIR.rglob("*.yaml")), *sorted(SOURCES_DIR.glob("*.txt")), FACTS_FILE, *sorted(PACKAGE_DIR.glob("*.py")),
+             *sorted((PACKAGE_DIR.parent / "foundation").glob("*.py"))]
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def default_kb() -> KnowledgeBase:
-    """The project's knowledge base, loaded once per process."""
+    """The project's knowledge base, loaded once per process.
+
+    Validation runs whenever a data file (or the validating code) changed; otherwise the knowledge
+    base validated last time is read back from the project cache. `kb check` always validates.
+    """
     key = (str(DATA_DIR), str(SOURCES_DIR))
     if key not in _CACHE:
-        _CACHE[key] = load_kb()
+        _CACHE[key] = _validated_or_load()
     return _CACHE[key]
+
+
+def _validated_or_load() -> KnowledgeBase:
+    fingerprint = _inputs_fingerprint()
+    try:
+        with VALIDATED_FILE.open("rb") as f:
+            stored, kb = pickle.load(f)
+        if stored == fingerprint and isinstance(kb, KnowledgeBase):
+            return kb
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        pass
+    kb = load_kb()
+    try:
+        VALIDATED_FILE.parent.mkdir(parents=True, exist_ok=True)
+        partial = VALIDATED_FILE.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            pickle.dump((fingerprint, kb), f, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(VALIDATED_FILE)
+    except OSError:
+        pass  # a read-only checkout validates on every start
+    return kb
 
 
 __all__ = ["load_kb", "default_kb", "DataFileError", "LineDict", "squeeze"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from eligibility.household import Household
 from foundation import checks
-from foundation.datafile import DataFileError, LineDict, load_yaml
+from foundation.datafile import DataFileError, LineDict, load_data
 from policy_kb.conditions import ConditionParser, Node
 from policy_kb.facts import fact_model
 from workflow.model import STAFF_ROLES
@@ -81,7 +81,7 @@ class Rule:
 @lru_cache(maxsize=1)
 def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
     f = str(path)
-    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    data = checks.mapping(load_data(path), f, 1, path.name)
     checks.keys(data, f, path.name, ("send_at", "rules"))
     send_at = _time(data, "send_at", f, path.name)
     parser = ConditionParser(fact_model())

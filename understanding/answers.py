@@ -11,9 +11,9 @@ from typing import Protocol
 from rapidfuzz import fuzz, process
 
 from foundation import checks
-from foundation.datafile import load_yaml
+from foundation.datafile import load_data
 from foundation.text import clean, normalize_width
-from understanding.entities import to_digits
+from understanding.numerals import to_digits
 
 ANSWERS_FILE = Path(__file__).parent / "lexicon_data" / "answers.yaml"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -25,7 +25,7 @@ class Reprompt(ValueError):
 
 @lru_cache(maxsize=1)
 def answer_words() -> dict[str, tuple[str, ...]]:
-    data = checks.mapping(load_yaml(ANSWERS_FILE), str(ANSWERS_FILE), 1, ANSWERS_FILE.name)
+    data = checks.mapping(load_data(ANSWERS_FILE), str(ANSWERS_FILE), 1, ANSWERS_FILE.name)
     checks.keys(data, str(ANSWERS_FILE), ANSWERS_FILE.name, ("yes", "no", "unknown"))
     return {k: tuple(sorted(checks.text_list(data, k, str(ANSWERS_FILE), k), key=len, reverse=True)) for k in data}
 

@@ -2,20 +2,17 @@
 statuses, regions, amounts and household size.
 
 Extraction reads the canonical text (after the lexicon) and a copy whose Chinese numerals
-cn2an has turned into digits; the matched text itself is never rewritten, because cn2an
-also turns 一次性 into 1次性.
+understanding/numerals.py turned into digits; the matched text itself is never rewritten,
+because that would also turn 一次性 into 1次性.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    import cn2an
+from understanding.numerals import to_digits
 
 STAGES = {
     "研究生": "研究生", "硕士": "研究生", "博士": "研究生",
@@ -60,16 +57,6 @@ class Entities:
     @property
     def facts(self) -> set[str]:
         return {f"household.{k}" for k in self.household} | {f"member.{k}" for k in self.member}
-
-
-def to_digits(text: str) -> str:
-    """A copy of the text with Chinese numerals as digits, for number extraction only."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return cn2an.transform(text, "cn2an")
-    except (ValueError, KeyError, IndexError, TypeError):
-        return text
 
 
 def _money(value: str, wan: str | None) -> float:

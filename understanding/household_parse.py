@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from understanding.entities import extract, to_digits
+from understanding.entities import extract
+from understanding.numerals import to_digits
 
 # Person words -> relation to the head of household (the speaker is the head).
 PERSONS = (

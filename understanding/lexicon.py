@@ -9,9 +9,9 @@ Three layers, each cheap and each data-driven:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 import jieba
 
 from foundation import checks
-from foundation.datafile import DataFileError, load_yaml
+from foundation.datafile import DataFileError, load_data
 from foundation.text import normalize_width
 
 LEXICON_FILE = Path(__file__).parent / "lexicon_data" / "synonyms.yaml"
@@ -40,32 +40,40 @@ class Lexicon:
     synonyms: dict[str, str]  # variant -> canonical
     terms: set[str]  # policy terms that pinyin repair may restore
     homophone_examples: dict[str, str]
-    _pattern: re.Pattern | None = None
+    _by_first: dict[str, list[str]] | None = None  # first character -> variants, longest first
     _sound_index: dict[tuple[str, ...], list[str]] | None = None
 
     def __post_init__(self) -> None:
-        variants = sorted(self.synonyms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, variants))) if variants else None
-        index: dict[tuple[str, ...], list[str]] = {}
-        for term in self.terms:
-            if 2 <= len(term) <= 5:
-                index.setdefault(sound(term), []).append(term)
-        self._sound_index = index
+        by_first: dict[str, list[str]] = {}
+        for variant in sorted(self.synonyms, key=len, reverse=True):
+            by_first.setdefault(variant[0], []).append(variant)
+        self._by_first = by_first
+        self._sound_index = _sound_index(self.terms)
 
     def canonical(self, text: str, repair: bool = True) -> str:
         """Normalise width and case, repair pinyin typos (not in curated text), then map
-        synonyms to canonical words."""
+        synonyms to canonical words (the longest variant at each place, left to right)."""
         text = normalize_width(text)
         if repair:
             text = self.repair(text)
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: self._replacement(m, text), text)
+        by_first = self._by_first or {}
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            for variant in by_first.get(text[i], ()):
+                if text.startswith(variant, i):
+                    out.append(self._replacement(variant, i, text))
+                    i += len(variant)
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
 
-    def _replacement(self, match: re.Match, text: str) -> str:
+    def _replacement(self, variant: str, start: int, text: str) -> str:
         """The canonical word, unless the variant is part of that very word (读研 in 读研究生)."""
-        variant, canonical = match.group(0), self.synonyms[match.group(0)]
-        start, end = match.span()
+        canonical = self.synonyms[variant]
+        end = start + len(variant)
         around = text[max(0, start - len(canonical) + 1):end + len(canonical) - 1]
         return variant if canonical in around else canonical
 
@@ -79,6 +87,8 @@ class Lexicon:
         if not text or not self._sound_index:
             return text
         sounds = [_fuzzy_char(c) for c in text]
+        if not self._could_repair(text, sounds):
+            return text  # most messages: no window sounds like a term it is not, so no segmentation
         starts = [0]
         for token in jieba.lcut(text, HMM=False):
             starts.append(starts[-1] + len(token))
@@ -105,6 +115,18 @@ class Lexicon:
                         break
             i += step
         return "".join(out)
+
+    def _could_repair(self, text: str, sounds: list[str]) -> bool:
+        """Whether some window sounds like a policy term without being it or a known word."""
+        known = jieba.dt.FREQ
+        for size in (4, 3, 2):
+            for i in range(len(text) - size + 1):
+                window = text[i:i + size]
+                if window in self.terms or known.get(window):
+                    continue
+                if self._match(window, tuple(sounds[i:i + size])) and all(sounds[i:i + size]):
+                    return True
+        return False
 
     def _match(self, window: str, sound: tuple[str, ...]) -> str | None:
         for term in (self._sound_index or {}).get(sound, ()):
@@ -143,6 +165,31 @@ def _pinyin_table() -> dict[str, str]:
     return table
 
 
+def _sound_index(terms: set[str]) -> dict[tuple[str, ...], list[str]]:
+    """Each term's sound -> the terms that sound so; kept in the project cache (building it reads
+    the pinyin of some thousand characters)."""
+    fingerprint = hashlib.sha256("\n".join(sorted(terms)).encode()).hexdigest()[:16]
+    path = PINYIN_TABLE.with_name(f"sound-index-{fingerprint}.pickle")
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        pass
+    index: dict[tuple[str, ...], list[str]] = {}
+    for term in sorted(terms):
+        if 2 <= len(term) <= 5:
+            index.setdefault(sound(term), []).append(term)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(path)
+    except OSError:
+        pass
+    return index
+
+
 def sound(term: str) -> tuple[str, ...]:
     """A word's pinyin with accent-tolerant spelling, one syllable per character, read the
     same way as the windows of a message are read (character by character)."""
@@ -158,7 +205,7 @@ def load_lexicon(path: Path | None = None, extra_terms: set[str] | None = None) 
     """Read synonyms.yaml; every variant must map to exactly one canonical word."""
     path = path or LEXICON_FILE
     f = str(path)
-    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    data = checks.mapping(load_data(path), f, 1, path.name)
     checks.keys(data, f, path.name, ("synonyms",), ("homophones",))
     table = checks.mapping(data["synonyms"], f, data.line_of("synonyms"), "synonyms")
     synonyms: dict[str, str] = {}

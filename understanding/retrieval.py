@@ -14,14 +14,23 @@ what it gives, all in canonical form (after the lexicon). A question's score com
 - contradiction: a measure whose conditions the stated facts already rule out (a 监测户
   asking is not asking how to apply for monitoring) loses points.
 The weights are method-level constants, not tuned to individual questions.
+
+One index serves every region: it is built once over all measures of the knowledge base (and
+kept in the project cache between runs), and a region's ranking only looks at that region's
+measures. Every part of the first stage is an inverted index (terms, keywords, facts), so a
+question costs what its own words touch, not what the knowledge base holds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import jieba
 from rapidfuzz import fuzz, process
@@ -41,8 +50,11 @@ REGION_POINTS = 10.0
 CONTRADICTION_PENALTY = 20.0
 MAX_SCORE = 100.0
 SHORTLIST = 15
+PARTIAL_SHORTLIST = 5  # measures that get the partial_ratio pass
 BM25_K1 = 1.2
 BM25_B = 0.75
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"
+INDEX_VERSION = 3  # bump when the index's layout changes
 
 _NOT_TEXT = re.compile(r"[^\u4e00-\u9fffa-z0-9]+")
 # Facts every measure tests (its audience), which say nothing about what a question is about.
@@ -64,13 +76,6 @@ class Candidate:
     score: float
 
 
-@dataclass(slots=True)
-class _Entry:
-    measure: Measure
-    keywords: list[tuple[str, float]]
-    facts: frozenset[str]
-
-
 def _measure_facts(measure: Measure) -> frozenset[str]:
     facts = set(measure.when.facts)
     for line in measure.amounts:
@@ -79,91 +84,213 @@ def _measure_facts(measure: Measure) -> frozenset[str]:
     return frozenset(facts) - _AUDIENCE_FACTS
 
 
+@dataclass(slots=True)
+class _Texts:
+    """What is read from the texts (the costly part, built once and cached): per measure, its bag
+    of terms, its keywords and its title and examples, all canonical."""
+
+    ids: list[str]
+    bags: list[Counter]
+    keywords: list[list[str]]
+    texts: list[list[str]]  # title and examples, for similarity
+
+
+@dataclass(slots=True)
+class _Stats:
+    """One region's BM25 and keyword weights over its own measures (cheap arithmetic on the bags)."""
+
+    positions: frozenset[int]
+    idf: dict[str, float]
+    unseen_idf: float
+    postings: dict[str, list[tuple[int, float]]]
+    keywords: dict[str, list[tuple[int, float]]]  # keyword -> (measure, weight)
+    by_bigram: dict[str, list[str]]  # a keyword's first two characters -> the keywords
+
+
 class Retriever:
-    """An index over one region's measures; built once per region and reused."""
+    """An index over every measure of the knowledge base; `rank` looks at one region's."""
 
     def __init__(self, measures: list[Measure], lexicon: Lexicon) -> None:
+        self.measures = measures
         self.lexicon = lexicon
-        self.texts_of: list[list[str]] = []  # each measure's title and examples, for similarity
-        def canon(text: str) -> str:
-            return lexicon.canonical(text, repair=False)  # curated text has no typos to repair
+        self.texts = _cached(measures, lexicon)
+        self.facts_of = [_measure_facts(m) for m in measures]
+        by_fact: dict[str, list[int]] = {}
+        for i, facts in enumerate(self.facts_of):
+            for fact in facts:
+                by_fact.setdefault(fact, []).append(i)
+        self.by_fact = by_fact
+        self._regions: dict[frozenset[str], _Stats] = {}
 
-        documents: list[Counter] = []
-        keyword_lists: list[list[str]] = []
-        for measure in measures:
-            examples = [canon(t) for t in measure.examples]
-            keywords = sorted({canon(k) for k in measure.keywords if len(k) >= 2}, key=len, reverse=True)
-            title = canon(measure.title)
-            bag = Counter(terms(title) * 2 + [t for k in keywords for t in terms(k)] * 2 + [t for e in examples for t in terms(e)]
-                          + terms(canon(measure.gives)))
-            documents.append(bag)
-            keyword_lists.append(keywords)
-            self.texts_of.append([title, *examples])
-        count = len(measures)
-        document_frequency: Counter = Counter(t for bag in documents for t in bag)
-        keyword_df = Counter(k for keywords in keyword_lists for k in set(keywords))
-        average_length = sum(sum(b.values()) for b in documents) / max(1, count)
-        self.idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
-        self.unseen_idf = math.log(1 + (count + 0.5) / 0.5)
-        self.postings: dict[str, list[tuple[int, float]]] = {}
-        for index, bag in enumerate(documents):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(bag.values()) / average_length)
-            for term, tf in bag.items():
-                self.postings.setdefault(term, []).append((index, self.idf[term] * tf * (BM25_K1 + 1) / (tf + norm)))
-        self.entries = [
-            _Entry(measure, [(k, math.log(1 + count / keyword_df[k])) for k in keyword_lists[i]], _measure_facts(measure))
-            for i, measure in enumerate(measures)
-        ]
+    def stats(self, ids: frozenset[str] | None) -> _Stats:
+        """A region's weights, over the measures `ids` (None: all), computed once per region."""
+        key = ids if ids is not None else frozenset(self.texts.ids)
+        found = self._regions.get(key)
+        if found is None:
+            found = _stats(self.texts, frozenset(i for i, mid in enumerate(self.texts.ids) if mid in key))
+            self._regions[key] = found
+        return found
 
-    def _relevance(self, query_terms: list[str]) -> dict[int, float]:
+    @staticmethod
+    def _relevance(query_terms: list[str], stats: _Stats) -> dict[int, float]:
         """BM25 of the measures sharing a term with the query, as a share of the most the
         query's terms could score (terms no measure has still count in that ceiling)."""
         scores: dict[int, float] = {}
         ceiling = 0.0
         for term in dict.fromkeys(query_terms):
-            idf = self.idf.get(term, self.unseen_idf)
-            ceiling += idf * (BM25_K1 + 1)
-            for index, weight in self.postings.get(term, ()):
-                scores[index] = scores.get(index, 0.0) + weight
+            ceiling += stats.idf.get(term, stats.unseen_idf) * (BM25_K1 + 1)
+            for position, weight in stats.postings.get(term, ()):
+                scores[position] = scores.get(position, 0.0) + weight
         return {i: v / ceiling for i, v in scores.items()} if ceiling else {}
 
-    def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5) -> list[Candidate]:
+    @staticmethod
+    def _keywords(query: str, stats: _Stats) -> dict[int, float]:
+        """Keyword points per measure: each keyword found counts once, and not when it is part of
+        a longer keyword of the same measure already counted."""
+        present: set[str] = set()
+        for i in range(len(query) - 1):
+            for keyword in stats.by_bigram.get(query[i:i + 2], ()):
+                if query.startswith(keyword, i):
+                    present.add(keyword)
+        per_measure: dict[int, list[tuple[str, float]]] = {}
+        for keyword in present:
+            for position, weight in stats.keywords[keyword]:
+                per_measure.setdefault(position, []).append((keyword, weight))
+        points: dict[int, float] = {}
+        for position, found in per_measure.items():
+            covered = ""
+            total = 0.0
+            for keyword, weight in sorted(found, key=lambda kw: -len(kw[0])):
+                if keyword not in covered:
+                    total += KEYWORD_POINTS * weight
+                    covered += keyword + "|"
+            points[position] = min(KEYWORD_CAP, total)
+        return points
+
+    def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5,
+             ids: frozenset[str] | None = None) -> list[Candidate]:
         """Measures ordered by score (0-100), best first, one entry per measure.
 
-        Two stages: lexical relevance and evidence for every measure (cheap, through an
-        inverted index), then fuzzy similarity and the contradiction test for the best
-        SHORTLIST only. `params` are the region's parameter values, for the contradiction test.
+        Two stages: lexical relevance and evidence through the inverted indexes, then fuzzy
+        similarity and the contradiction test for the best SHORTLIST only. `params` are the
+        region's parameter values, for the contradiction test; `ids` the region's measures.
         """
         if not canonical_query:
             return []
-        relevance = self._relevance(terms(canonical_query))
+        stats = self.stats(ids)
+        allowed = stats.positions
+        first: dict[int, float] = {i: RELEVANCE_WEIGHT * v for i, v in self._relevance(terms(canonical_query), stats).items()}
+        for position, points in self._keywords(canonical_query, stats).items():
+            first[position] = first.get(position, 0.0) + points
         stated = entities.facts
-        first: list[tuple[float, int]] = []
-        for index, entry in enumerate(self.entries):
-            keyword_points = 0.0
-            covered = ""
-            for keyword, weight in entry.keywords:
-                if keyword in canonical_query and keyword not in covered:
-                    keyword_points += KEYWORD_POINTS * weight
-                    covered += keyword + "|"
-            evidence = min(KEYWORD_CAP, keyword_points) + min(FACT_CAP, FACT_POINTS * len(stated & entry.facts))
-            if entities.region and entry.measure.region == entities.region:
-                evidence += REGION_POINTS
-            first.append((RELEVANCE_WEIGHT * relevance.get(index, 0.0) + evidence, index))
-        first.sort(reverse=True)
+        if stated:
+            counts: Counter = Counter(i for fact in stated for i in self.by_fact.get(fact, ()) if i in allowed)
+            for position, n in counts.items():
+                first[position] = first.get(position, 0.0) + min(FACT_CAP, FACT_POINTS * n)
+        if entities.region:
+            for position in allowed:
+                if self.measures[position].region == entities.region:
+                    first[position] = first.get(position, 0.0) + REGION_POINTS
+        shortlist = sorted(first.items(), key=lambda kv: -kv[1])[:SHORTLIST]
+        if not shortlist:
+            return []
+        # Similarity: fuzz.ratio against every text of the shortlist (cheap), then partial_ratio
+        # (ten times dearer) only for the measures still in the running after it.
+        owners: list[int] = []
+        texts: list[str] = []
+        for position, _ in shortlist:
+            for text in self.texts.texts[position]:
+                owners.append(position)
+                texts.append(text)
+        similar: dict[int, float] = {}
+        for _text, score, at in process.extract(canonical_query, texts, scorer=fuzz.ratio, limit=None):
+            owner = owners[at]
+            similar[owner] = max(similar.get(owner, 0.0), SIMILARITY_WEIGHT * score)
+        leaders = sorted(shortlist, key=lambda kv: -(kv[1] + similar.get(kv[0], 0.0)))[:PARTIAL_SHORTLIST]
+        for position, _ in leaders:
+            best = process.extractOne(canonical_query, self.texts.texts[position], scorer=fuzz.partial_ratio)
+            if best is not None:
+                similar[position] = similar.get(position, 0.0) + PARTIAL_WEIGHT * best[1]
         scored: list[Candidate] = []
-        for lexical, index in first[:SHORTLIST]:
-            entry = self.entries[index]
-            texts = self.texts_of[index]
-            similar = SIMILARITY_WEIGHT * max(fuzz.ratio(canonical_query, t) for t in texts)
-            similar += PARTIAL_WEIGHT * max(fuzz.partial_ratio(canonical_query, t) for t in texts)
-            score = lexical + similar
-            if params is not None and _contradicted(entry.measure, entities, params):
+        for position, lexical in shortlist:
+            measure = self.measures[position]
+            score = lexical + similar.get(position, 0.0)
+            if params is not None and _contradicted(measure, entities, params):
                 score -= CONTRADICTION_PENALTY
             if score > 0:
-                scored.append(Candidate(entry.measure, min(MAX_SCORE, score)))
+                scored.append(Candidate(measure, min(MAX_SCORE, score)))
         scored.sort(key=lambda c: (-c.score, c.measure.rank))
         return scored[:limit]
+
+
+def _build(measures: list[Measure], lexicon: Lexicon) -> _Texts:
+    def canon(text: str) -> str:
+        return lexicon.canonical(text, repair=False)  # curated text has no typos to repair
+
+    bags: list[Counter] = []
+    keyword_lists: list[list[str]] = []
+    texts_of: list[list[str]] = []
+    for measure in measures:
+        examples = [canon(t) for t in measure.examples]
+        keywords = sorted({canon(k) for k in measure.keywords if len(k) >= 2}, key=len, reverse=True)
+        title = canon(measure.title)
+        bags.append(Counter(terms(title) * 2 + [t for k in keywords for t in terms(k)] * 2 + [t for e in examples for t in terms(e)]
+                            + terms(canon(measure.gives))))
+        keyword_lists.append(keywords)
+        texts_of.append([title, *examples])
+    return _Texts([m.id for m in measures], bags, keyword_lists, texts_of)
+
+
+def _stats(texts: _Texts, positions: frozenset[int]) -> _Stats:
+    count = len(positions)
+    document_frequency: Counter = Counter(t for i in positions for t in texts.bags[i])
+    keyword_df = Counter(k for i in positions for k in set(texts.keywords[i]))
+    average_length = sum(sum(texts.bags[i].values()) for i in positions) / max(1, count)
+    idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for position in sorted(positions):
+        bag = texts.bags[position]
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(bag.values()) / average_length)
+        for term, tf in bag.items():
+            postings.setdefault(term, []).append((position, idf[term] * tf * (BM25_K1 + 1) / (tf + norm)))
+    keywords: dict[str, list[tuple[int, float]]] = {}
+    for position in sorted(positions):
+        for keyword in texts.keywords[position]:
+            keywords.setdefault(keyword, []).append((position, math.log(1 + count / keyword_df[keyword])))
+    by_bigram: dict[str, list[str]] = {}
+    for keyword in keywords:
+        by_bigram.setdefault(keyword[:2], []).append(keyword)
+    return _Stats(positions, idf, math.log(1 + (count + 0.5) / 0.5), postings, keywords, by_bigram)
+
+
+def _fingerprint(measures: list[Measure], lexicon: Lexicon) -> str:
+    digest = hashlib.sha256(str(INDEX_VERSION).encode())
+    for m in measures:
+        digest.update("\x1f".join([m.id, m.title, m.gives, *m.keywords, *m.examples]).encode())
+    digest.update(repr(sorted(lexicon.synonyms.items())).encode())
+    return digest.hexdigest()[:16]
+
+
+def _cached(measures: list[Measure], lexicon: Lexicon) -> _Texts:
+    """The index from the project cache when the texts are unchanged, else built and kept."""
+    path = CACHE_DIR / f"question-index-{_fingerprint(measures, lexicon)}.pickle"
+    try:
+        with path.open("rb") as f:
+            index = pickle.load(f)
+        if isinstance(index, _Texts) and index.ids == [m.id for m in measures]:
+            return index
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        pass
+    index = _build(measures, lexicon)
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(path)
+    except OSError:
+        pass  # a read-only checkout still works, only slower to start
+    return index
 
 
 def _contradicted(measure: Measure, entities: Entities, params: dict) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from eligibility.engine import Engine
 from foundation import checks
-from foundation.datafile import load_yaml
+from foundation.datafile import load_data
 from foundation.text import clean
 from policy_kb.model import KnowledgeBase
 from understanding.answers import answer_words
@@ -38,7 +38,7 @@ _ABOUT_HOUSEHOLD = re.compile(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里
 def load_intents() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """The whole-message commands (菜单, 返回…) and the intent phrases, from intents.yaml."""
     path = INTENTS_FILE
-    data = checks.mapping(load_yaml(path), str(path), 1, path.name)
+    data = checks.mapping(load_data(path), str(path), 1, path.name)
     checks.keys(data, str(path), path.name, ("commands", "intents"))
 
     def table(key: str) -> dict[str, tuple[str, ...]]:
@@ -78,7 +78,8 @@ class Understander:
         answer_words()  # read every data file at start-up, so a mistake fails loudly there
         self.region_names = {name: r.id for r in kb.regions.values() if r.id != "base"
                              for name in sorted({r.name, r.full_name, *r.aliases}, key=len, reverse=True)}
-        self._retrievers: dict[str, Retriever] = {}
+        self.retriever = Retriever(kb.all_measures(), self.lexicon)  # one index for every region, built (or read from cache) now
+        self.region_ids = {rid: frozenset(m.id for m in view.measures) for rid, view in kb.views.items()}
         self._read_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
 
     # -- pieces ------------------------------------------------------------------------
@@ -89,14 +90,9 @@ class Understander:
         """The facts a message states, read through the lexicon."""
         return extract(self.canonical(text), self.region_names)
 
-    def retriever(self, region: str) -> Retriever:
-        if region not in self._retrievers:
-            self._retrievers[region] = Retriever(self.kb.view(region).measures, self.lexicon)
-        return self._retrievers[region]
-
     def warm_up(self, region: str) -> None:
-        """Builds the region's question index now rather than on the first question."""
-        self.retriever(region)
+        """Prepares the region's part of the index now rather than on the first question."""
+        self.retriever.stats(self.region_ids[region])
 
     def command(self, text: str) -> str | None:
         t = clean(text)
@@ -130,7 +126,7 @@ class Understander:
         entities = extract(canonical, self.region_names)
         region = entities.region or region
         params = self.engine.params(region, on)
-        return Reading(canonical, entities, region, self.retriever(region).rank(canonical, entities, params))
+        return Reading(canonical, entities, region, self.retriever.rank(canonical, entities, params, ids=self.region_ids[region]))
 
     def route(self, text: str, region: str, on: dt.date) -> Route:
         read = self.read(text, region, on)

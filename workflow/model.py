@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation import checks
-from foundation.datafile import DataFileError, LineDict, load_yaml
+from foundation.datafile import DataFileError, LineDict, load_data
 
 HERE = Path(__file__).parent
 STATES_FILE = HERE / "states.yaml"
@@ -89,7 +89,7 @@ def _format_fields(template: str, file: str, line: int, what: str, allowed: tupl
 @lru_cache(maxsize=1)
 def load_workflow(path: Path = STATES_FILE) -> Workflow:
     f = str(path)
-    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    data = checks.mapping(load_data(path), f, 1, path.name)
     checks.keys(data, f, path.name, ("initial", "states", "transitions", "report"))
     raw_states = checks.mapping(data["states"], f, data.line_of("states"), "states")
     states: dict[str, State] = {}
@@ -158,7 +158,7 @@ def _transition(raw: Any, index: int, f: str, data: LineDict, states: dict[str, 
 def load_texts(path: Path = TEXTS_FILE) -> dict[str, Any]:
     """Every sentence the workflow says: text, lists of text (command words), or names by key (role names)."""
     f = str(path)
-    data = checks.mapping(load_yaml(path), f, 1, path.name)
+    data = checks.mapping(load_data(path), f, 1, path.name)
     for key, value in data.items():
         if isinstance(value, list):
             checks.text_list(data, key, f, path.name, minimum=1)

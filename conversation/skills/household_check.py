@@ -20,8 +20,8 @@ from eligibility.household import Household, parse_household, with_defaults
 from eligibility.report import missing_label, result_blocks
 from policy_kb.facts import FactSpec, fact_model
 from understanding.answers import Reprompt, is_unknown, parse_yes_no
-from understanding.entities import to_digits
 from understanding.household_parse import parse_description
+from understanding.numerals import to_digits
 from understanding.router import Route
 
 FLOW = "household_check"

@@ -9,7 +9,6 @@ from conversation.skill import Outcome, Skill
 from conversation.skills.shared import say, text
 from eligibility.household import Household, parse_household
 from foundation.datafile import DataFileError
-from reminders.rules import load_rules
 from understanding.router import Route
 
 
@@ -23,6 +22,8 @@ def _saved_household(ctx: Context) -> Household | None:
 
 def subscribe(ctx: Context, said: str, route: Route) -> Outcome:
     """Subscribes to every topic the user can get, and lists the reminders that fit their household now."""
+    from reminders.rules import load_rules  # only when someone subscribes: the rules are not needed to chat
+
     store = ctx.store
     actor = ctx.actor
     household = _saved_household(ctx)

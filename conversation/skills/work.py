@@ -21,7 +21,6 @@ from workflow.access import Actor, applicant_account, can_see, in_scope, invite_
 from workflow.desk import Desk, StepRefused
 from workflow.model import Transition
 from workflow.plan import checklist, is_done, item_title
-from workflow.report import monthly_report
 from workflow.views import status_text, summary, todo_label
 
 FLOW = "work_todo"
@@ -183,6 +182,8 @@ def todo_command(ctx: Context) -> Outcome:
 
 
 def report_command(ctx: Context) -> Outcome:
+    from workflow.report import monthly_report  # staff only: not loaded for villagers' chats
+
     actor = ctx.actor
     if not actor.staff:
         return Outcome(say("staff_only"))
