@@ -8,6 +8,7 @@ import json
 from eligibility.engine import Engine
 from eligibility.household import load_household
 from eligibility.report import result_json, result_text
+from foundation.clock import Clock
 from foundation.datafile import DataFileError
 from policy_kb.loader import default_kb
 
@@ -31,7 +32,7 @@ def register(sub) -> None:
 
 
 def run_entitlements(path: str, region: str | None, date: str | None, as_json: bool) -> int:
-    on = parse_date(date)
+    on = parse_date(date) or Clock().today()  # today in Beijing time, whatever the server's zone
     try:
         kb = default_kb()
         household = load_household(path)
@@ -48,5 +49,5 @@ def run_entitlements(path: str, region: str | None, date: str | None, as_json: b
         print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
     else:
         labels = [household.member_label(i) for i in range(len(household.members or []))]
-        print(result_text(result, labels))
+        print(result_text(result, labels, kb.view(region_id).parameters))
     return 0
