@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,19 +29,33 @@ from conversation.skill import Handler, Outcome, Skill, Start, merge_hooks
 from foundation import checks
 from foundation.datafile import load_data
 from foundation.text import clean
-from understanding.answers import parse_choice
+from understanding.answers import is_refusal, is_unknown, ordinal, parse_choice
 from understanding.router import Route
 
 log = logging.getLogger(__name__)
+_ENDS_AS_QUESTION = re.compile(r"[？?吗呢嘛么]$")
 
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
 SESSION_TIMEOUT = 30 * 60
 MAX_TEXT = 500
-MEASURE_QUESTION = "measure_question"  # the intent a question about one measure goes to
+# The intents that answer a question about a measure, a topic, or from a document's sentence.
+ANSWERING = {"measure": "measure_question", "topic": "topic_question", "passage": "passage_question"}
 
 
 def load_texts(path: Path = TEXTS_FILE) -> dict[str, Any]:
     return dict(checks.mapping(load_data(path), str(path), 1, path.name))
+
+
+def _asks(route: Route, text: str) -> bool:
+    """For a free-text answer: whether the message is a question the knowledge answers rather than
+    a situation described with a question word in it."""
+    reading = route.reading
+    if reading is None:
+        return False
+    ends = bool(_ENDS_AS_QUESTION.search(text.strip()))
+    states = bool(reading.entities.facts) or reading.entities.amount is not None
+    asked = route.answers or route.kind in ("intent", "choose")
+    return not states or (asked and (ends or reading.how_much or reading.procedure or route.kind == "intent"))
 
 
 class Assistant:
@@ -138,10 +153,15 @@ class Assistant:
             return notes + self._run_command(command, session, ctx)
         if session.flow is not None:
             return notes + self._continue(text, session, ctx)
-        if session.pending and text.strip().isdigit():
+        pending = session.pending
+        if pending and (ordinal(text).isdigit() or self._option_named(text, pending, ctx) is not None):
             return notes + self._pick(text, session, ctx)
         session.pending = None
-        return notes + self._understand(text, session, ctx)
+        replies = self._understand(text, session, ctx)
+        if pending and session.pending is None and session.flow is None and replies and replies[-1].text == self.texts["out_of_scope"]:
+            session.pending = pending  # a reply not understood keeps the list it may have meant to answer
+            return notes + [Reply(self.texts["choose_again"], self._choices(pending, ctx))]
+        return notes + replies
 
     # -- commands and flows ------------------------------------------------------------------
     def _run_command(self, command: str, session: Session, ctx: Context) -> list[Reply]:
@@ -174,11 +194,46 @@ class Assistant:
 
     def _continue(self, text: str, session: Session, ctx: Context) -> list[Reply]:
         assert session.flow is not None
+        step = self.runner.step(session.flow)
+        if step.asides and not (step.type == "yes_no" and is_refusal(text)):  # to a yes/no question a refusal is no
+            aside = self._aside(text, session, ctx, free_text=step.type == "text")
+            if aside is not None:
+                return aside
+            if is_refusal(text) and step.type != "yes_no":
+                return [Reply(self.texts["refused"]), self.runner.prompt(session.flow, ctx)]
         before = copy.deepcopy(session.flow)
         turn = self.runner.answer(session.flow, text, ctx)
         if not turn.done:
             session.remember(before, session.flow)
-        return self._after(session, ctx, turn)
+        replies = self._after(session, ctx, turn)
+        if turn.reroute:
+            return replies + self._understand(text, session, ctx)
+        return replies
+
+    def _aside(self, text: str, session: Session, ctx: Context, free_text: bool) -> list[Reply] | None:
+        """A question typed where the flow waits for an answer: answered, then the flow's question
+        again; nothing is stored. None when the message is no question. Where the answer is free
+        text ("老伴住院花了3万，不知道怎么办"), a message that states a situation is the answer
+        unless it asks how much or how something is done."""
+        understander = self.services.understander
+        if not understander.is_question(text) or is_unknown(text):
+            return None
+        assert session.flow is not None
+        route = understander.route(text, ctx.region, ctx.today)
+        if free_text and not _asks(route, text):
+            return None
+        if route.kind == "choose":  # no numbered list inside a form: the likeliest answer
+            first = route.options[0]
+            route = Route("topic" if ctx.view().topic(first) else "measure", first.removeprefix("topic:"), reading=route.reading)
+        if route.kind in ANSWERING:
+            answer = self.intents[ANSWERING[route.kind]](ctx, text, route).replies
+        elif route.kind == "intent" and route.name == "monitoring_check":
+            answer = self.intents[route.name](ctx, text, route).replies
+        elif route.kind == "intent":
+            answer = [Reply(self.texts["aside_later"])]
+        else:
+            answer = [Reply(self.texts["aside_unknown"])]
+        return answer + [Reply(self.texts["back_to_question"]), self.runner.prompt(session.flow, ctx)]
 
     def _after(self, session: Session, ctx: Context, turn: FlowTurn) -> list[Reply]:
         if turn.done:
@@ -199,18 +254,41 @@ class Assistant:
         session.pending = {"type": "menu", "options": [i["intent"] for i in items]}
         return Reply(self.texts["menu"], [Choice(str(n + 1), i["label"]) for n, i in enumerate(items)])
 
+    def _choices(self, pending: dict, ctx: Context) -> list[Choice]:
+        """The numbered list last offered, with the words it was offered in."""
+        options = pending.get("options") or []
+        if pending.get("type") == "menu":
+            labels = {i["intent"]: i["label"] for i in self.texts["menu_items"]}
+            return [Choice(str(n + 1), labels.get(o, o)) for n, o in enumerate(options)]
+        view = ctx.view()
+        return [Choice(str(n + 1), getattr(view.measure(o) or view.topic(o), "title", o)) for n, o in enumerate(options)]
+
+    def _option_named(self, text: str, pending: dict, ctx: Context) -> int | None:
+        """The option whose words the message is ("家庭核查" for 2. 家庭核查（看看…）), if any."""
+        t = clean(text)
+        if len(t) < 2:
+            return None
+        for n, choice in enumerate(self._choices(pending, ctx)):
+            label = clean(choice.label).split("（")[0]
+            if t == label or (len(t) >= 3 and label.startswith(t)):
+                return n
+        return None
+
     def _pick(self, text: str, session: Session, ctx: Context) -> list[Reply]:
         pending = session.pending or {}
         session.pending = None
         options = pending.get("options") or []
+        named = self._option_named(text, pending, ctx)
         try:
-            index = parse_choice(text, [Choice(str(i + 1), str(o)) for i, o in enumerate(options)])
+            index = named if named is not None else parse_choice(text, [Choice(str(i + 1), str(o)) for i, o in enumerate(options)])
         except ValueError:
             session.pending = pending
-            return [Reply(self.texts["choose_again"])]
+            return [Reply(self.texts["choose_again"], self._choices(pending, ctx))]
         chosen = options[index]
         if pending.get("type") == "menu":
             return self._intent(Route("intent", chosen), "", session, ctx)
+        if ctx.view().topic(chosen) is not None:
+            return self._intent(Route("topic", ctx.view().topic(chosen).id), "", session, ctx)  # type: ignore[union-attr]
         return self._intent(Route("measure", chosen), "", session, ctx)
 
     # -- understanding -----------------------------------------------------------------------
@@ -222,20 +300,22 @@ class Assistant:
         route = self.services.understander.route(text, ctx.region, ctx.today)
         if route.reading is not None:
             ctx.region = route.reading.region
-        if route.kind in ("intent", "measure"):
-            return self._intent(route, text, session, ctx)
+        if route.kind == "intent" or route.kind in ANSWERING:
+            replies = self._intent(route, text, session, ctx)
+            return replies + ([Reply(self.texts["offer_" + route.offer])] if route.offer else [])
         if route.kind == "smalltalk":
             return [Reply(self.texts[route.name])]
         if route.kind == "choose":
             view = ctx.view()
-            session.pending = {"type": "measure", "options": list(route.options)}
-            titles = [m.title for mid in route.options if (m := view.measure(mid)) is not None]
+            options = [o for o in route.options if view.measure(o) is not None or view.topic(o) is not None]
+            session.pending = {"type": "measure", "options": options}
+            titles = [(view.measure(o) or view.topic(o)).title for o in options]  # type: ignore[union-attr]
             choices = [Choice(str(i + 1), title) for i, title in enumerate(titles)]
             return [Reply(self.texts["did_you_mean"], choices), Reply(self.texts["did_you_mean_tail"])]
         return [Reply(self.texts["out_of_scope"])]
 
     def _intent(self, route: Route, text: str, session: Session, ctx: Context) -> list[Reply]:
-        name = MEASURE_QUESTION if route.kind == "measure" else route.name
+        name = ANSWERING.get(route.kind, route.name)
         handler: Callable[..., Outcome] | None = self.intents.get(name)
         if handler is None:
             return [Reply(self.texts.get(name) or self.texts["out_of_scope"])]

@@ -39,6 +39,10 @@ class Step:
     action: str = ""
     skip_if: str = ""
     expect: str = ""  # what a reprompt says is expected
+    # A question typed instead of the answer is answered and this step asked again, nothing stored.
+    # Question steps always; an action step when it reads a plain value (a village, a fact), not
+    # when the message itself is what it reads (a household description).
+    asides: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class FlowTurn:
     replies: list[Reply]
     done: bool
     start: Start | None = None  # a flow to start next (the action asked for it)
+    reroute: bool = False  # the message was no answer: understand it afresh
 
 
 def load_flows(paths: list[Path], hooks: Hooks) -> dict[str, Flow]:
@@ -85,7 +90,7 @@ def _parse_flow(path: Path, hooks: Hooks) -> Flow:
     for i, raw in enumerate(raw_steps):
         raw = checks.mapping(raw, f, raw_steps.line_of(i), "step")
         what = f"步骤 {raw.get('id')}"
-        checks.keys(raw, f, what, ("id",), ("prompt", "prompt_from", "choices", "type", "parse", "slot", "branch", "action", "skip_if", "expect"))
+        checks.keys(raw, f, what, ("id",), ("prompt", "prompt_from", "choices", "type", "parse", "slot", "branch", "action", "skip_if", "expect", "asides"))
         choices: list[Choice] = []
         values: list[Any] = []
         for j, item in enumerate(checks.sequence(raw.get("choices") or [], f, raw.line_of("choices"), "choices")):
@@ -105,6 +110,7 @@ def _parse_flow(path: Path, hooks: Hooks) -> Flow:
             choices=tuple(choices), values=tuple(values), type=str(raw.get("type", "")), parse=str(raw.get("parse", "")),
             slot=str(raw.get("slot", "")), on=dict(raw.get("branch") or {}), action=str(raw.get("action", "")),
             skip_if=str(raw.get("skip_if", "")), expect=str(raw.get("expect", "")),
+            asides=bool(checks.typed(raw, "asides", (bool,), f, what, "action" not in raw)),
         ))
     ids = [s.id for s in steps]
     for step in steps:
@@ -139,6 +145,9 @@ class FlowRunner:
         if step.slot:
             state.slots[step.slot] = value
         return self._advance(state, ctx, step, value, [])
+
+    def step(self, state: FlowState) -> Step:
+        return self.flows[state.flow].step(state.step)
 
     def prompt(self, state: FlowState, ctx: Any) -> Reply:
         """The current question again (after 返回 or a timeout notice)."""
@@ -194,6 +203,8 @@ class FlowRunner:
 
     def _after_action(self, state: FlowState, ctx: Any, step: Step, result: ActionResult, replies: list[Reply]) -> FlowTurn:
         replies = replies + result.replies
+        if result.reroute:
+            return FlowTurn(replies, done=True, reroute=True)
         if result.start is not None:
             return FlowTurn(replies, done=True, start=result.start)
         if result.end:

@@ -41,13 +41,15 @@ class Outcome:
 @dataclass(slots=True)
 class ActionResult:
     """An action either asks (`asking`, staying on the step) or is done (moving on, to `goto` if set,
-    or ending the flow with `end`, or starting another flow with `start`)."""
+    or ending the flow with `end`, or starting another flow with `start`). With `reroute` the flow
+    ends and the message is understood afresh, as if no flow had been running: it was not an answer."""
 
     replies: list[Reply]
     asking: bool = False
     goto: str | None = None
     end: bool = False
     start: Start | None = None
+    reroute: bool = False
 
 
 Parser = Callable[["Context", str], Any]

@@ -43,6 +43,17 @@ def expiry_warning(source: Source) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Variant:
+    """One amount line for a question: whether the stated facts make it apply (None: not yet known),
+    and the facts that would decide it."""
+
+    result: AmountResult
+    holds: bool | None
+    deciding: tuple[str, ...]
+    when: Node | None
+
+
+@dataclass(frozen=True, slots=True)
 class AmountResult:
     label: str
     parameter: str
@@ -277,30 +288,30 @@ class Engine:
         return (source.id,) if source.expired_on(on) else ()
 
     # -- one question --------------------------------------------------------------------
-    def question_amounts(self, measure: Measure, region: str | None, on: dt.date, household: dict, member: dict
-                         ) -> tuple[list[AmountResult], list[str]]:
-        """A measure's amount lines that apply given what a question said, and the facts that would
-        decide the rest. With nothing said, every line: the answer then lists the variants."""
+    def amount_variants(self, measure: Measure, region: str | None, on: dt.date, household: dict, member: dict
+                        ) -> list[Variant]:
+        """A measure's amount lines that may apply given what a question said: those that do
+        (`holds` True) and those that depend on facts not said (`holds` None, with the facts that
+        decide them). Lines the stated facts rule out are left out."""
         plan = self.plan(region, on)
         mp = plan.by_id.get(measure.id)
         if mp is None:
-            return [], []
+            return []
         h = {"monitored": True, **household}
         members = [member]
-        shown: list[AmountResult] = []
-        missing: list[Missing] = []
+        variants: list[Variant] = []
         for ap in mp.amounts:
             ok = True if ap.line.when is None else ap.line.when.ev(h, member, plan.params, members)
-            if ok is None:
+            if ok is False:
+                continue
+            missing: list[Missing] = []
+            if ok is None and ap.line.when is not None:
                 ap.line.when.missing(h, member, plan.params, members, 0, missing)
-            elif ok:
-                shown.append(ap.result)
-        paths = list(dict.fromkeys(p for _, p in missing))
-        if not shown and not paths:
-            shown = [ap.result for ap in mp.amounts]
-        if measure.pick == "highest" and not paths:
-            shown = _highest(shown)
-        return shown, paths
+            variants.append(Variant(ap.result, ok, tuple(dict.fromkeys(p for _, p in missing)), ap.line.when))
+        if measure.pick == "highest" and all(v.holds for v in variants):
+            best = _highest([v.result for v in variants])
+            variants = [v for v in variants if v.result in best]
+        return variants
 
     # -- a household ---------------------------------------------------------------------
     def complete(self, household: Household, region: str | None, on: dt.date) -> Household:

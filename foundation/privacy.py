@@ -19,10 +19,12 @@ ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-
 
 
 def normalize_phone(text: str) -> str | None:
-    """The 11-digit mobile number in `text` (spaces, dashes and +86 allowed), else None."""
+    """The 11-digit mobile number in `text` (spaces, dashes, +86 and words around it allowed: "我的手机
+    是138 1234 5678"), else None; a longer run of digits is no phone number."""
     digits = _SEPARATORS.sub("", normalize_width(text))
-    digits = re.sub(r"^(\+?86)(?=1\d{10}$)", "", digits)
-    return digits if re.fullmatch(r"1[3-9]\d{9}", digits) else None
+    digits = re.sub(r"(?<!\d)(\+?86)(?=1\d{10}(?!\d))", "", digits)
+    found = re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", digits)
+    return found.group(0) if found else None
 
 
 def normalize_id_number(text: str) -> str | None:

@@ -64,7 +64,8 @@ class _Loader:
         self.facts = facts
         self.conditions = ConditionParser(facts)
         self.sources: dict[str, Source] = {}
-        self.texts: dict[str, str] = {}
+        self.texts: dict[str, str] = {}  # squeezed, for checking quotes
+        self.raw_texts: dict[str, str] = {}  # as published, for answering from the text itself
         self.source_lines: dict[str, int] = {}
         self.regions: dict[str, Region] = {}
         self.default_region = "base"
@@ -99,7 +100,8 @@ class _Loader:
                 raise DataFileError(f, raw.line_of("valid_to"), f"{what} 的有效期结束日期早于开始日期")
             self.sources[sid] = source
             self.source_lines[sid] = raw.line_of("region")
-            self.texts[sid] = squeeze(text_path.read_text(encoding="utf-8"))
+            self.raw_texts[sid] = text_path.read_text(encoding="utf-8")
+            self.texts[sid] = squeeze(self.raw_texts[sid])
             if source.validity_quote:
                 self.check_quote(sid, source.validity_quote, f, raw.line_of("validity_quote"))
 
@@ -112,17 +114,23 @@ class _Loader:
         for rid, raw in entries.items():
             what = f"地区 {rid}"
             raw = checks.mapping(raw, f, entries.line_of(rid), what)
-            checks.keys(raw, f, what, ("name",), ("full_name", "parent", "aliases"))
+            checks.keys(raw, f, what, ("name",), ("full_name", "parent", "aliases", "place"))
             parent = checks.text(raw, "parent", f, what)
             if parent is not None and parent not in entries:
                 raise DataFileError(f, raw.line_of("parent"), f"{what} 的上级地区 '{parent}' 不存在")
             name = checks.text(raw, "name", f, what) or rid
+            place = None
+            if "place" in raw:
+                where = checks.mapping(raw["place"], f, raw.line_of("place"), f"{what} 的 place")
+                checks.keys(where, f, f"{what} 的 place", ("province", "city", "county"))
+                place = tuple(str(checks.text(where, k, f, what)) for k in ("province", "city", "county"))
             self.regions[rid] = Region(
                 id=rid,
                 name=name,
                 full_name=checks.text(raw, "full_name", f, what, name) or name,
                 parent=parent,
                 aliases=tuple(checks.text_list(raw, "aliases", f, what)),
+                place=place,  # type: ignore[arg-type]
             )
         if "base" not in self.regions:
             raise DataFileError(f, data.line_of("regions"), "必须有基础地区 'base'")
@@ -408,7 +416,7 @@ class _Loader:
             for name in sorted(rule.when.params):
                 if name not in base_params:
                     raise DataFileError(self.facts.file, rule.line, f"derived 引用了不存在的参数 '{name}'")
-        return KnowledgeBase(self.sources, self.regions, self.default_region, views, self.texts, derived)
+        return KnowledgeBase(self.sources, self.regions, self.default_region, views, self.raw_texts, derived)
 
     @staticmethod
     def remember(item: Measure | Topic, ids: dict) -> None:

@@ -74,6 +74,7 @@ class Region:
     full_name: str
     parent: str | None
     aliases: tuple[str, ...] = ()
+    place: tuple[str, str, str] | None = None  # (province, city, county) where the county lies
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,11 @@ class RegionView:
                 return measure
         return None
 
+    def topic(self, key: str) -> Topic | None:
+        """A topic by its id (or its key in the question index, "topic:<id>")."""
+        topic_id = key.removeprefix("topic:")
+        return next((t for t in self.topics if t.id == topic_id), None)
+
 
 @dataclass(frozen=True, slots=True)
 class DerivedRule:
@@ -230,7 +236,7 @@ class KnowledgeBase:
     regions: dict[str, Region]
     default_region: str
     views: dict[str, RegionView]
-    source_texts: dict[str, str] = field(default_factory=dict, repr=False)
+    source_texts: dict[str, str] = field(default_factory=dict, repr=False)  # source id -> the text as published
     derived: tuple[DerivedRule, ...] = ()
 
     def resolve_region(self, name: str | None) -> Region:

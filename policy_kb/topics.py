@@ -27,6 +27,8 @@ def parameter_text(parameter: Parameter, on: dt.date) -> str:
     if value.unknown:
         last = parameter.last_published(on)
         earlier = f"（文件公布的是{last.date_text or str(last.start.year) + '年'}的{number(last.value)}{parameter.unit}）" if last else ""
+        if last and number(last.value or 0) in value.unknown:
+            earlier = ""  # the text already names the last figure
         return f"{value.unknown}{earlier}"
     since = f"（{value.date_text}）" if value.date_text else ""
     return f"{number(value.value or 0)}{parameter.unit}{since}"

@@ -1,47 +1,30 @@
-"""Facts a message states outright: ages, school stages, boarding, disability, work place,
-statuses, regions, amounts and household size.
+"""Facts a message states outright: every household fact the rules of lexicon_data/fact_words.yaml
+read (ages, grades, boarding, disability, statuses, work …), where someone works (places.py, relative
+to the household's home), the county named, an amount of money, household size and income.
 
-Extraction reads the canonical text (after the lexicon) and a copy whose Chinese numerals
-understanding/numerals.py turned into digits; the matched text itself is never rewritten,
-because that would also turn 一次性 into 1次性.
+Extraction reads the canonical text (after the lexicon); numbers are read through
+understanding/numerals.py from a copy, because rewriting the text itself would also turn 一次性 into
+1次性.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from understanding.fact_words import load_fact_words
 from understanding.numerals import to_digits
+from understanding.places import Place, load_gazetteer
 
-STAGES = {
-    "研究生": "研究生", "硕士": "研究生", "博士": "研究生",
-    "本科": "本科", "大学": "本科",
-    "大专": "大专", "专科": "大专",
-    "高职": "高职",
-    "中职": "中职", "中专": "中职", "技校": "中职", "职高": "中职", "职中": "中职",
-    "高中": "高中", "初中": "初中", "小学": "小学", "幼儿园": "幼儿园",
-}
-WORK_PLACES = (
-    ("市内县外", "市内县外"), ("县外省内", "省内县外"), ("省内县外", "省内县外"), ("省外", "省外"),
-    ("省内", "省内县外"), ("市内", "市内县外"), ("县外", "省内县外"), ("县内", "县内"), ("本县", "县内"), ("本地", "县内"),
-)
-STATUSES = (
-    ("低保边缘", "dibao_edge"), ("监测对象", "monitored"), ("脱贫户", "poverty_alleviated"), ("低保", "dibao"),
-    ("特困", "tekun"), ("易地搬迁", "relocated"),
-)
-DISEASES = ("高血压", "糖尿病", "肺结核", "严重精神障碍")
-GRADES = {"一": "一级", "二": "二级", "三": "三级", "四": "四级", "1": "一级", "2": "二级", "3": "三级", "4": "四级"}
-
-# Before a status word these mean the asker is not (yet) one: 不是低保, 想当监测对象, 能不能纳入低保.
-_NOT_OR_WISH = "不是|没有|不|没|想当|想成为|申请|成为|纳入|评上|评|能不能|能否|怎么|如何|要啥|才能|当上"
-_AGE = re.compile(r"(\d{1,3})\s*(?:周岁|岁)")
-_SIZE = re.compile(r"(\d{1,2})\s*(?:口人|口|个人)")
+_SIZE = re.compile(r"(\d{1,2})\s*(?:口人|口|个人)(?!均)")
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
-_INCOME = re.compile(r"(?:收入|纯收入|挣|赚)[^\d]{0,8}(\d+(?:\.\d+)?)\s*(万)?")
-_GRADE = re.compile(r"([一二三四1234])\s*级")
-_MONTHS = re.compile(r"(\d{1,2})\s*个?月")
-_YEAR_OF = re.compile(r"(?:第|读|上)?\s*([一二三四五六1-6])\s*年级")
+_AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)"
+_PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
+_TOTAL = re.compile(rf"(?:全家|一家|家里|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
+_INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。]{{0,8}}?{_AMOUNT}")
+_WORK = ("务工", "工地", "进厂", "厂里", "上班", "干活", "做事", "做工", "打零工")
 
 
 @dataclass(slots=True)
@@ -59,75 +42,48 @@ class Entities:
         return {f"household.{k}" for k in self.household} | {f"member.{k}" for k in self.member}
 
 
-def _money(value: str, wan: str | None) -> float:
-    return float(value) * (10000 if wan else 1)
+def _money(value: str) -> float | None:
+    try:
+        return float(to_digits(value.rstrip("点.")))
+    except ValueError:
+        return None
 
 
-def extract(text: str, region_names: dict[str, str] | None = None) -> Entities:
-    """Entities of one canonical text; `region_names` maps every name and alias to a region id."""
+def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Mapping[str, Place] | None = None,
+            region: str | None = None) -> Entities:
+    """Entities of one canonical text. `region_names` maps every county name and alias to a region
+    id; `homes` a region id to where it lies, so that a place of work can be placed; `region` is the
+    county the conversation is about when the text names none."""
     found = Entities()
     digits = to_digits(text)
-    member = found.member
-    if m := _AGE.search(digits):
-        age = int(m.group(1))
-        if 0 <= age <= 120:
-            member["age"] = age
-    if m := _SIZE.search(digits):
-        found.size = int(m.group(1))
-    if m := _INCOME.search(digits):
-        found.household["income_per_head"] = _money(m.group(1), m.group(2))
-    if m := _MONEY.search(digits):
-        found.amount = _money(m.group(1), m.group(2))
-    for word, stage in STAGES.items():
-        if word in text:
-            member["school_stage"] = stage
-            break
-    if "非寄宿" in text:
-        member["boarding"] = False
-    elif "寄宿" in text:
-        member["boarding"] = True
-    if m := _YEAR_OF.search(digits):
-        member["school_year"] = int(to_digits(m.group(1)))
-    for word, place in WORK_PLACES:
-        if word in text:
-            member["work_place"] = place
-            break
-    if "务工" in text or "work_place" in member and member["work_place"] != "县内":
-        member["work_status"] = "务工"
-    if "失业" in text or "没工作" in text:
-        member["work_status"] = "失业"
-    if "残疾" in text:
-        grade = _GRADE.search(digits)
-        member["disability"] = GRADES[grade.group(1)] if grade else member.get("disability")
-        if member["disability"] is None:
-            del member["disability"]
-    if "重度残疾" in text and "disability" not in member:
-        member["disability"] = "一级"
-    if "残疾证" in text:
-        member["disability_certificate"] = not re.search(r"(没|未|无)[有办]*残疾证", text)
-    diseases = [d for d in DISEASES if d in text]
-    if diseases:
-        member["chronic_diseases"] = frozenset(diseases)
-    if "孤儿" in text:
-        member["orphan"] = True
-    if "months_away" not in member and (m := _MONTHS.search(digits)) and ("外" in text or "务工" in text):
-        member["months_away"] = min(12, int(m.group(1)))
-    for word, fact in STATUSES:
-        if word in text and not re.search(rf"({_NOT_OR_WISH})[^，,。 ]{{0,4}}{word}", text):
-            if fact == "tekun":  # a person's status: the one the message is about
-                member["tekun"] = True
-                continue
-            found.household[fact] = True
-            if fact == "dibao_edge":
-                break
-    if "危房" in text:
-        found.household["housing"] = "危房"
-    elif "无房" in text or "没房子" in text:
-        found.household["housing"] = "无房"
-    if "季节性缺水" in text or "缺水" in text:
-        found.household["water"] = "季节性缺水"
+    for path, value in load_fact_words().read(text).items():
+        scope, name = path.split(".", 1)
+        (found.household if scope == "household" else found.member)[name] = value
     for name, region_id in (region_names or {}).items():
         if name and name in text:
             found.region = region_id
             break
+    member = found.member
+    home = (homes or {}).get(found.region or region or "")
+    place = load_gazetteer().work_place(text, home)
+    working = member.get("work_status") == "务工" or any(w in text for w in _WORK)
+    if place is not None and (working or (place != "县内" and "school_stage" not in member)):
+        member["work_place"] = place
+        if member.get("work_status") in (None, "其他"):
+            member["work_status"] = "务工"
+    elif working and "work_status" not in member:
+        member["work_status"] = "务工"
+    if m := _SIZE.search(digits):
+        found.size = int(m.group(1))
+    income = None
+    if m := _PER_HEAD.search(text):
+        income = _money(m.group(1))
+    elif (m := _TOTAL.search(text)) and found.size and (total := _money(m.group(1))) is not None:
+        income = round(total / found.size, 2)
+    elif m := _INCOME.search(text):
+        income = _money(m.group(1))
+    if income is not None:
+        found.household["income_per_head"] = income
+    if m := _MONEY.search(digits):
+        found.amount = float(m.group(1)) * (10000 if m.group(2) else 1)
     return found

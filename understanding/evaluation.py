@@ -51,7 +51,7 @@ def evaluate(understander, questions: list[Question], on: dt.date, region: str |
     default = understander.kb.resolve_region(region).id
     for question in questions:
         read = understander.read(question.text, default, on)
-        got = read.candidates[0].measure.id if read.candidates else ""
+        got = read.candidates[0].doc.id if read.candidates else ""
         baseline = plain_ratio_rank(question.text, understander.kb.view(read.region).measures)
         report.total += 1
         hit = got == question.expect

@@ -9,11 +9,13 @@ here is canonical (after the lexicon), so 娃/崽/孩子 already read 子女.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from understanding.entities import extract
 from understanding.numerals import to_digits
+from understanding.places import Place
 
 # Person words -> relation to the head of household (the speaker is the head).
 PERSONS = (
@@ -45,8 +47,9 @@ class Described:
         return not self.household and not self.members and self.size is None
 
 
-def _member_facts(clause: str, region_names: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    found = extract(clause, region_names)
+def _member_facts(clause: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None,
+                  region: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    found = extract(clause, region_names, homes, region)
     member = dict(found.member)
     if any(w in clause for w in _FARMING):
         member.setdefault("work_status", "务农")
@@ -60,16 +63,18 @@ def _member_facts(clause: str, region_names: dict[str, str]) -> tuple[dict[str, 
     return member, found.household
 
 
-def parse_description(text: str, region_names: dict[str, str]) -> Described:
+def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None = None,
+                      region: str | None = None) -> Described:
     """Members in the order mentioned; several children in one clause become several members."""
     described = Described()
-    whole = extract(text, region_names)
+    whole = extract(text, region_names, homes, region)
     described.size = whole.size
     described.region = whole.region
+    region = whole.region or region
     current: dict[str, Any] | None = None
     for clause in filter(None, (c.strip() for c in _CLAUSE.split(text))):
         person = _PERSON_PATTERN.search(clause)
-        facts, household_facts = _member_facts(clause, region_names)
+        facts, household_facts = _member_facts(clause, region_names, homes, region)
         described.household.update(household_facts)
         if person and (facts or _RELATION[person.group(0)] != "户主"):
             relation = _RELATION[person.group(0)]
@@ -87,4 +92,6 @@ def parse_description(text: str, region_names: dict[str, str]) -> Described:
         elif facts and not described.members:
             current = {"relation": "户主", **facts}
             described.members.append(current)
+    if "income_per_head" in whole.household:  # a total and the size may sit in different clauses
+        described.household["income_per_head"] = whole.household["income_per_head"]
     return described

@@ -1,6 +1,6 @@
-"""Which measure a question is about: lexical relevance plus fuzzy similarity plus evidence.
+"""Which measure (or topic) a question is about: lexical relevance plus fuzzy similarity plus evidence.
 
-Each measure is a small document: its title and keywords (twice), its example questions and
+Each measure and each topic (a procedure, a threshold, a document's validity) is a small document: its title and keywords (twice), its example questions and
 what it gives, all in canonical form (after the lexicon). A question's score combines
 - relevance: BM25 over jieba words and character bigrams (bigrams survive segmentation
   mistakes and typos the lexicon did not catch), as a share of the best score the question
@@ -12,7 +12,9 @@ what it gives, all in canonical form (after the lexicon). A question's score com
 - fact evidence: facts the question states (a school stage, a work place) that the
   measure's conditions test; and the county the question names, for that county's measures;
 - contradiction: a measure whose conditions the stated facts already rule out (a 监测户
-  asking is not asking how to apply for monitoring) loses points.
+  asking is not asking how to apply for monitoring) loses points;
+- the kind of question: "how much" questions (多少, 几成, 要交钱吗) favour measures that have an
+  amount; procedure questions (流程, 几天, 哪一级, 还有效吗) favour topics.
 The weights are method-level constants, not tuned to individual questions.
 
 One index serves every region: it is built once over all measures of the knowledge base (and
@@ -30,12 +32,15 @@ import pickle
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
 from rapidfuzz import fuzz, process
 
-from policy_kb.model import Measure
+from foundation import checks
+from foundation.datafile import load_data
+from policy_kb.model import Measure, Topic
 from understanding.entities import Entities
 from understanding.lexicon import Lexicon
 
@@ -48,40 +53,92 @@ FACT_POINTS = 5.0
 FACT_CAP = 10.0
 REGION_POINTS = 10.0
 CONTRADICTION_PENALTY = 20.0
+KIND_POINTS = 8.0  # an amount for a how-much question, a topic for a procedure question
 MAX_SCORE = 100.0
 SHORTLIST = 15
 PARTIAL_SHORTLIST = 5  # measures that get the partial_ratio pass
 BM25_K1 = 1.2
 BM25_B = 0.75
 CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"
-INDEX_VERSION = 3  # bump when the index's layout changes
+STOPWORDS_FILE = Path(__file__).parent / "lexicon_data" / "stopwords.yaml"
+INDEX_VERSION = 4  # bump when the index's layout changes
 
 _NOT_TEXT = re.compile(r"[^\u4e00-\u9fffa-z0-9]+")
 # Facts every measure tests (its audience), which say nothing about what a question is about.
 _AUDIENCE_FACTS = frozenset({"household.monitored", "household.members"})
 
 
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """How a question is asked (什么, 怎么, 可以 …): left out of matching (lexicon_data/stopwords.yaml)."""
+    data = checks.mapping(load_data(STOPWORDS_FILE), str(STOPWORDS_FILE), 1, STOPWORDS_FILE.name)
+    checks.keys(data, str(STOPWORDS_FILE), STOPWORDS_FILE.name, ("stopwords",))
+    return frozenset(checks.text_list(data, "stopwords", str(STOPWORDS_FILE), "stopwords"))
+
+
 def terms(text: str) -> list[str]:
-    """jieba words of two or more characters, and character bigrams, of canonical text."""
-    words = [w for w in jieba.lcut_for_search(text) if len(w) >= 2 and not _NOT_TEXT.search(w)]
+    """jieba words of two or more characters, and character bigrams, of canonical text; not the
+    words that only say how a question is asked."""
+    stop = stopwords()
+    words = [w for w in jieba.lcut_for_search(text) if len(w) >= 2 and not _NOT_TEXT.search(w) and w not in stop]
     bigrams: list[str] = []
     for run in _NOT_TEXT.split(text):
-        bigrams.extend(run[i:i + 2] for i in range(len(run) - 1))
+        bigrams.extend(b for i in range(len(run) - 1) if (b := run[i:i + 2]) not in stop)
     return words + ["#" + b for b in bigrams]
 
 
 @dataclass(frozen=True, slots=True)
+class Doc:
+    """What the index reads of a measure or a topic."""
+
+    id: str
+    title: str
+    body: str
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+    region: str
+    rank: int
+    measure: Measure | None = None
+    topic: Topic | None = None
+
+    @property
+    def facts(self) -> frozenset[str]:
+        if self.measure is None:
+            return frozenset()
+        facts = set(self.measure.when.facts)
+        for line in self.measure.amounts:
+            if line.when is not None:
+                facts |= line.when.facts
+        return frozenset(facts) - _AUDIENCE_FACTS
+
+
+def measure_doc(measure: Measure) -> Doc:
+    return Doc(measure.id, measure.title, measure.gives, measure.keywords, measure.examples, measure.region, measure.rank,
+               measure=measure)
+
+
+def topic_doc(topic: Topic) -> Doc:
+    return Doc(topic_key(topic.id), topic.title, topic.answer, topic.keywords, topic.examples, topic.region, 10_000,
+               topic=topic)
+
+
+def topic_key(topic_id: str) -> str:
+    """Topics share the index with measures; their keys cannot clash with a measure id."""
+    return "topic:" + topic_id
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    measure: Measure
+    doc: Doc
     score: float
 
+    @property
+    def measure(self) -> Measure | None:
+        return self.doc.measure
 
-def _measure_facts(measure: Measure) -> frozenset[str]:
-    facts = set(measure.when.facts)
-    for line in measure.amounts:
-        if line.when is not None:
-            facts |= line.when.facts
-    return frozenset(facts) - _AUDIENCE_FACTS
+    @property
+    def topic(self) -> Topic | None:
+        return self.doc.topic
 
 
 @dataclass(slots=True)
@@ -108,13 +165,16 @@ class _Stats:
 
 
 class Retriever:
-    """An index over every measure of the knowledge base; `rank` looks at one region's."""
+    """An index over every measure and topic of the knowledge base; `rank` looks at one region's."""
 
-    def __init__(self, measures: list[Measure], lexicon: Lexicon) -> None:
-        self.measures = measures
+    def __init__(self, docs: list[Doc], lexicon: Lexicon) -> None:
+        self.docs = docs
         self.lexicon = lexicon
-        self.texts = _cached(measures, lexicon)
-        self.facts_of = [_measure_facts(m) for m in measures]
+        self.texts = _cached(docs, lexicon)
+        self.facts_of = [d.facts for d in docs]
+        owners = Counter(k for keywords in self.texts.keywords for k in set(keywords))
+        # A keyword of four or more characters no other measure has names its measure (养老保险).
+        self.naming = [frozenset(k for k in keywords if len(k) >= 4 and owners[k] == 1) for keywords in self.texts.keywords]
         by_fact: dict[str, list[int]] = {}
         for i, facts in enumerate(self.facts_of):
             for fact in facts:
@@ -130,6 +190,12 @@ class Retriever:
             found = _stats(self.texts, frozenset(i for i, mid in enumerate(self.texts.ids) if mid in key))
             self._regions[key] = found
         return found
+
+    def _named(self, position: int, query: str) -> bool:
+        """The question names the measure (its title, or a long keyword of it): then it asks about
+        that measure even when its facts rule it out ("特困人员能领护理补贴吗" is answered 不符合)."""
+        title = self.texts.texts[position][0]
+        return title in query or any(k in query for k in self.naming[position])
 
     @staticmethod
     def _relevance(query_terms: list[str], stats: _Stats) -> dict[int, float]:
@@ -168,12 +234,13 @@ class Retriever:
         return points
 
     def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5,
-             ids: frozenset[str] | None = None) -> list[Candidate]:
-        """Measures ordered by score (0-100), best first, one entry per measure.
+             ids: frozenset[str] | None = None, how_much: bool = False, procedure: bool = False) -> list[Candidate]:
+        """Measures and topics ordered by score (0-100), best first, one entry each.
 
         Two stages: lexical relevance and evidence through the inverted indexes, then fuzzy
-        similarity and the contradiction test for the best SHORTLIST only. `params` are the
-        region's parameter values, for the contradiction test; `ids` the region's measures.
+        similarity, the contradiction test and the kind of question for the best SHORTLIST only.
+        `params` are the region's parameter values, for the contradiction test; `ids` the region's
+        measures and topics; `how_much` and `procedure` what kind of question it is.
         """
         if not canonical_query:
             return []
@@ -189,7 +256,7 @@ class Retriever:
                 first[position] = first.get(position, 0.0) + min(FACT_CAP, FACT_POINTS * n)
         if entities.region:
             for position in allowed:
-                if self.measures[position].region == entities.region:
+                if self.docs[position].region == entities.region:
                     first[position] = first.get(position, 0.0) + REGION_POINTS
         shortlist = sorted(first.items(), key=lambda kv: -kv[1])[:SHORTLIST]
         if not shortlist:
@@ -213,32 +280,35 @@ class Retriever:
                 similar[position] = similar.get(position, 0.0) + PARTIAL_WEIGHT * best[1]
         scored: list[Candidate] = []
         for position, lexical in shortlist:
-            measure = self.measures[position]
+            doc = self.docs[position]
             score = lexical + similar.get(position, 0.0)
-            if params is not None and _contradicted(measure, entities, params):
+            if (doc.measure is not None and params is not None and not self._named(position, canonical_query)
+                    and _contradicted(doc.measure, entities, params)):
                 score -= CONTRADICTION_PENALTY
+            if (how_much and doc.measure is not None and doc.measure.amounts) or (procedure and doc.topic is not None):
+                score += KIND_POINTS
             if score > 0:
-                scored.append(Candidate(measure, min(MAX_SCORE, score)))
-        scored.sort(key=lambda c: (-c.score, c.measure.rank))
+                scored.append(Candidate(doc, min(MAX_SCORE, score)))
+        scored.sort(key=lambda c: (-c.score, c.doc.rank))
         return scored[:limit]
 
 
-def _build(measures: list[Measure], lexicon: Lexicon) -> _Texts:
+def _build(docs: list[Doc], lexicon: Lexicon) -> _Texts:
     def canon(text: str) -> str:
         return lexicon.canonical(text, repair=False)  # curated text has no typos to repair
 
     bags: list[Counter] = []
     keyword_lists: list[list[str]] = []
     texts_of: list[list[str]] = []
-    for measure in measures:
-        examples = [canon(t) for t in measure.examples]
-        keywords = sorted({canon(k) for k in measure.keywords if len(k) >= 2}, key=len, reverse=True)
-        title = canon(measure.title)
+    for doc in docs:
+        examples = [canon(t) for t in doc.examples]
+        keywords = sorted({canon(k) for k in doc.keywords if len(k) >= 2}, key=len, reverse=True)
+        title = canon(doc.title)
         bags.append(Counter(terms(title) * 2 + [t for k in keywords for t in terms(k)] * 2 + [t for e in examples for t in terms(e)]
-                            + terms(canon(measure.gives))))
+                            + terms(canon(doc.body))))
         keyword_lists.append(keywords)
         texts_of.append([title, *examples])
-    return _Texts([m.id for m in measures], bags, keyword_lists, texts_of)
+    return _Texts([d.id for d in docs], bags, keyword_lists, texts_of)
 
 
 def _stats(texts: _Texts, positions: frozenset[int]) -> _Stats:
@@ -263,25 +333,26 @@ def _stats(texts: _Texts, positions: frozenset[int]) -> _Stats:
     return _Stats(positions, idf, math.log(1 + (count + 0.5) / 0.5), postings, keywords, by_bigram)
 
 
-def _fingerprint(measures: list[Measure], lexicon: Lexicon) -> str:
+def _fingerprint(docs: list[Doc], lexicon: Lexicon) -> str:
     digest = hashlib.sha256(str(INDEX_VERSION).encode())
-    for m in measures:
-        digest.update("\x1f".join([m.id, m.title, m.gives, *m.keywords, *m.examples]).encode())
+    for d in docs:
+        digest.update("\x1f".join([d.id, d.title, d.body, *d.keywords, *d.examples]).encode())
     digest.update(repr(sorted(lexicon.synonyms.items())).encode())
+    digest.update(repr(sorted(stopwords())).encode())
     return digest.hexdigest()[:16]
 
 
-def _cached(measures: list[Measure], lexicon: Lexicon) -> _Texts:
+def _cached(docs: list[Doc], lexicon: Lexicon) -> _Texts:
     """The index from the project cache when the texts are unchanged, else built and kept."""
-    path = CACHE_DIR / f"question-index-{_fingerprint(measures, lexicon)}.pickle"
+    path = CACHE_DIR / f"question-index-{_fingerprint(docs, lexicon)}.pickle"
     try:
         with path.open("rb") as f:
             index = pickle.load(f)
-        if isinstance(index, _Texts) and index.ids == [m.id for m in measures]:
+        if isinstance(index, _Texts) and index.ids == [d.id for d in docs]:
             return index
     except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
         pass
-    index = _build(measures, lexicon)
+    index = _build(docs, lexicon)
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")

@@ -1,4 +1,5 @@
-"""What a message is: a command, an intent, a question about a measure, or none of these.
+"""What a message is: a command, an intent, small talk, a question about a measure or a topic, a
+question a sentence of the documents answers, or none of these.
 
 The `Understander` is built once (lexicon, the jieba dictionary, the question index) and is a pure
 function of (text, region, day) afterwards: no store, no session. `route` turns a reading into
@@ -9,43 +10,68 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from eligibility.engine import Engine
 from foundation import checks
 from foundation.datafile import load_data
-from foundation.text import clean
-from policy_kb.model import KnowledgeBase
+from foundation.text import clean, normalize_width
+from policy_kb.model import KnowledgeBase, Topic
 from understanding.answers import answer_words
 from understanding.entities import Entities, extract
+from understanding.fact_words import load_fact_words
 from understanding.lexicon import Lexicon, load_lexicon
-from understanding.retrieval import Candidate, Retriever
+from understanding.passages import Found, PassageIndex
+from understanding.places import load_gazetteer
+from understanding.retrieval import Candidate, Retriever, measure_doc, topic_doc, topic_key
 from understanding.segmenter import setup_jieba
 
 INTENTS_FILE = Path(__file__).parent / "lexicon_data" / "intents.yaml"
 UNDERSTAND_CACHE = 4096
-# Calibrated on the question set's score distribution (top-1 precision ≥ 95% above
-# CONFIDENT) and on off-topic chatter (which stays below POSSIBLE).
+# Calibrated on the tuning question set's score distribution (top-1 precision ≥ 95% above
+# CONFIDENT) and on off-topic chatter (which stays below POSSIBLE); "really close" is CLOSE.
 CONFIDENT = 36.0
 MARGIN = 5.0
+CLOSE = 2.5
 POSSIBLE = 28.0
+# A sentence of a document answers when it holds this share of the question's words (passages.py).
+PASSAGE_OK = 20.0
+PASSAGE_STRONG = 35.0
+PASSAGE_WEIGHT = 15.0  # and this much matched weight: a question of two words matches any sentence
 _ABOUT_HOUSEHOLD = re.compile(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SYMBOLS = re.compile(r"[\s\W\d_]+")
+# "能退一半不", "有补助没", "去得冇": a yes-no question that ends in its negation.
+_TAIL_QUESTION = re.compile(r"[\u4e00-\u9fff]{2}(?:不|没|冇|未|没有|不得)[？?。!！]*$")
+_NOT_WORDS = re.compile(r"[\s\W_]+")  # emoji, punctuation and spaces
+
+
+@dataclass(frozen=True, slots=True)
+class Intents:
+    """intents.yaml: whole-message commands, intent phrases, small talk and the kinds of question."""
+
+    commands: dict[str, tuple[str, ...]]
+    phrases: dict[str, tuple[str, ...]]
+    smalltalk: dict[str, tuple[str, ...]]
+    kinds: dict[str, tuple[str, ...]]
+
+    def kind(self, name: str, canonical: str) -> bool:
+        return any(w in canonical for w in self.kinds.get(name, ()))
 
 
 @lru_cache(maxsize=1)
-def load_intents() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """The whole-message commands (菜单, 返回…) and the intent phrases, from intents.yaml."""
+def load_intents() -> Intents:
     path = INTENTS_FILE
     data = checks.mapping(load_data(path), str(path), 1, path.name)
-    checks.keys(data, str(path), path.name, ("commands", "intents"))
+    checks.keys(data, str(path), path.name, ("commands", "intents", "smalltalk", "question_kinds"))
 
     def table(key: str) -> dict[str, tuple[str, ...]]:
         raw = checks.mapping(data[key], str(path), data.line_of(key), key)
-        return {name: tuple(clean(w) for w in checks.text_list(raw, name, str(path), name)) for name in raw}
+        return {name: tuple(clean(w) or w for w in checks.text_list(raw, name, str(path), name)) for name in raw}
 
-    return table("commands"), table("intents")
+    return Intents(table("commands"), table("intents"), table("smalltalk"), table("question_kinds"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +80,26 @@ class Reading:
     entities: Entities
     region: str
     candidates: list[Candidate]
+    passages: list[Found] = field(default_factory=list)
+    how_much: bool = False
+    procedure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """What to do with a message: `kind` is intent | measure | choose | smalltalk | unknown."""
+    """What to do with a message: `kind` is intent | measure | topic | passage | choose | smalltalk
+    | unknown."""
 
     kind: str
-    name: str = ""  # the intent, the measure id, or the small-talk text key
+    name: str = ""  # the intent, the measure or topic id, or the small-talk text key
     options: tuple[str, ...] = ()  # for choose: the measure ids offered
     reading: Reading | None = field(default=None, compare=False)
+    offer: str = ""  # an intent the answer offers ("怎么申请" is answered, and the form offered)
+
+    @property
+    def answers(self) -> bool:
+        """Whether the route answers a question (for a question typed into a form)."""
+        return self.kind in ("measure", "topic", "passage") or (self.kind == "intent" and self.name == "monitoring_check")
 
 
 class Understander:
@@ -74,21 +110,33 @@ class Understander:
         self.engine = engine
         self.lexicon: Lexicon = load_lexicon(extra_terms=policy_terms(kb))
         setup_jieba(kb, self.lexicon.terms)
-        self.commands, self.intents = load_intents()
+        self.words = load_intents()
+        self.commands, self.intents = self.words.commands, self.words.phrases
         answer_words()  # read every data file at start-up, so a mistake fails loudly there
+        load_fact_words()
+        load_gazetteer()
         self.region_names = {name: r.id for r in kb.regions.values() if r.id != "base"
                              for name in sorted({r.name, r.full_name, *r.aliases}, key=len, reverse=True)}
-        self.retriever = Retriever(kb.all_measures(), self.lexicon)  # one index for every region, built (or read from cache) now
-        self.region_ids = {rid: frozenset(m.id for m in view.measures) for rid, view in kb.views.items()}
+        self.homes = {r.id: r.place for r in kb.regions.values() if r.place is not None}
+        topics: dict[str, Topic] = {}
+        for view in kb.views.values():
+            for topic in view.topics:
+                topics.setdefault(topic.id, topic)
+        docs = [measure_doc(m) for m in kb.all_measures()] + [topic_doc(t) for t in topics.values()]
+        self.retriever = Retriever(docs, self.lexicon)  # one index for every region, built (or read from cache) now
+        self.passages = PassageIndex(kb, self.lexicon)
+        self.region_ids = {rid: frozenset([*(m.id for m in view.measures), *(topic_key(t.id) for t in view.topics)])
+                           for rid, view in kb.views.items()}
+        self.region_sources = {rid: frozenset({"base", rid}) for rid in kb.views}
         self._read_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
 
     # -- pieces ------------------------------------------------------------------------
     def canonical(self, text: str) -> str:
         return self.lexicon.canonical(text)
 
-    def extract(self, text: str) -> Entities:
-        """The facts a message states, read through the lexicon."""
-        return extract(self.canonical(text), self.region_names)
+    def extract(self, text: str, region: str | None = None) -> Entities:
+        """The facts a message states, read through the lexicon (`region`: where the asker lives)."""
+        return extract(self.canonical(text), self.region_names, self.homes, region)
 
     def warm_up(self, region: str) -> None:
         """Prepares the region's part of the index now rather than on the first question."""
@@ -112,10 +160,34 @@ class Understander:
         """True when the whole message is one of the intent's phrases (a menu button)."""
         return clean(text) in self.intents.get(name, ())
 
+    def smalltalk(self, text: str) -> str | None:
+        """greeting, thanks, ack, bye or foreign for a message that is only that; None otherwise."""
+        t = clean(text)
+        plain = normalize_width(text)
+        cjk = len(_CJK.findall(plain))
+        foreign = sum(1 for c in plain if c.isalpha() and not _CJK.match(c))
+        if foreign >= 3 and foreign >= 2 * cjk:  # English, or mostly another script
+            return "greeting" if any(t == w for w in self.words.smalltalk.get("greeting", ())) else "foreign"
+        if not _NOT_WORDS.sub("", t):
+            return "ack" if t else None  # emoji and punctuation only
+        for name, words in self.words.smalltalk.items():
+            rest = t
+            for word in sorted(words, key=len, reverse=True):
+                rest = rest.replace(word, "")
+            if len(rest) < len(t) and len(_SYMBOLS.sub("", rest)) <= 1:
+                return name
+        return None
+
+    def is_question(self, text: str) -> bool:
+        """Whether a message asks something (吗, 多少, 怎么, 是不是 …), read in canonical form."""
+        canonical = self.lexicon.canonical(text)
+        return (self.words.kind("asking", canonical) or self.words.kind("asking", text)
+                or bool(_TAIL_QUESTION.search(text.strip())))
+
     # -- reading and routing -----------------------------------------------------------
     def read(self, text: str, region: str, on: dt.date) -> Reading:
-        """Canonical text, entities, the region it is about, ranked measures (cached: many
-        villagers ask the same questions)."""
+        """Canonical text, entities, the region it is about, ranked measures and topics, the best
+        sentences of the documents (cached: many villagers ask the same questions)."""
         return self._read_cached(text, region, on)
 
     def clear_cache(self) -> None:
@@ -123,29 +195,68 @@ class Understander:
 
     def _read(self, text: str, region: str, on: dt.date) -> Reading:
         canonical = self.lexicon.canonical(text)
-        entities = extract(canonical, self.region_names)
+        entities = extract(canonical, self.region_names, self.homes, region)
         region = entities.region or region
         params = self.engine.params(region, on)
-        return Reading(canonical, entities, region, self.retriever.rank(canonical, entities, params, ids=self.region_ids[region]))
+        how_much = self.words.kind("how_much", canonical)
+        procedure = self.words.kind("procedure", canonical)
+        candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
+                                         procedure=procedure)
+        passages = self.passages.search(canonical, self.region_sources[region], limit=5)
+        return Reading(canonical, entities, region, candidates, passages, how_much, procedure)
 
     def route(self, text: str, region: str, on: dt.date) -> Route:
         read = self.read(text, region, on)
-        canonical, candidates = read.canonical, read.candidates
+        canonical = read.canonical
         intent = self.phrase_intent(canonical)
         if intent and (self.is_intent_phrase(intent, text) or self.is_intent_phrase(intent, canonical)):
             return Route("intent", intent, reading=read)  # a menu button or the bare command
-        top = candidates[0] if candidates else None
-        if intent == "household_check" and (_ABOUT_HOUSEHOLD.search(canonical) or not top or top.score < CONFIDENT):
+        talk = self.smalltalk(text)
+        if talk is not None:
+            return Route("smalltalk", talk, reading=read)
+        if "income_per_head" in read.entities.household and self.words.kind("monitoring", canonical):
+            return Route("intent", "monitoring_check", reading=read)
+        top = read.candidates[0] if read.candidates else None
+        asks_amount = read.how_much and top is not None and top.measure is not None and top.score >= CONFIDENT
+        if intent == "household_check" and not asks_amount and (_ABOUT_HOUSEHOLD.search(canonical) or not top or top.score < CONFIDENT):
             return Route("intent", "household_check", reading=read)
-        if intent and intent not in ("household_check", "greeting", "thanks"):
+        if intent == "apply_monitoring" and self.is_question(text):
+            answered = self._answer_route(read)
+            if answered is not None:
+                return replace(answered, offer="apply_monitoring")
+        if intent and intent != "household_check":
             return Route("intent", intent, reading=read)
-        if top and top.score >= CONFIDENT and (len(candidates) == 1 or top.score - candidates[1].score >= MARGIN):
-            return Route("measure", top.measure.id, reading=read)
-        if intent in ("greeting", "thanks"):
-            return Route("smalltalk", intent, reading=read)
+        return self._answer_route(read) or Route("unknown", reading=read)
+
+    def _answer_route(self, read: Reading) -> Route | None:
+        """The measure, topic or sentence that answers the question; a choice when two are close."""
+        candidates = read.candidates
+        top = candidates[0] if candidates else None
+        passage = read.passages[0] if read.passages and read.passages[0].weight >= PASSAGE_WEIGHT else None
+        if passage is not None and passage.score >= PASSAGE_OK and read.procedure and (top is None or top.topic is None):
+            if top is None or top.score < CONFIDENT or passage.score >= PASSAGE_STRONG:
+                return Route("passage", reading=read)
         if top and top.score >= POSSIBLE:
-            return Route("choose", options=tuple(c.measure.id for c in candidates[:3]), reading=read)
-        return Route("unknown", reading=read)
+            close = [c for c in candidates[1:3] if top.score - c.score < (CLOSE if top.score >= CONFIDENT else MARGIN)]
+            if close and read.how_much:  # "how much": of close measures, the ones with an amount
+                with_amount = [c for c in [top, *close] if c.measure is not None and c.measure.amounts]
+                if with_amount and len(with_amount) <= len(close):
+                    top, close = with_amount[0], with_amount[1:]
+            if not close:
+                return _answer(top, read)
+            if read.procedure and passage is not None and passage.score >= PASSAGE_OK and all(c.topic for c in [top, *close]):
+                return Route("passage", reading=read)  # two procedures alike: the sentence that answers
+            if top.score >= CONFIDENT or passage is None or passage.score < PASSAGE_OK:
+                return Route("choose", options=tuple(c.doc.id for c in [top, *close]), reading=read)
+        if passage is not None and passage.score >= PASSAGE_OK:
+            return Route("passage", reading=read)
+        return None
+
+
+def _answer(top: Candidate, read: Reading) -> Route:
+    if top.topic is not None:
+        return Route("topic", top.topic.id, reading=read)
+    return Route("measure", top.doc.id, reading=read)
 
 
 def policy_terms(kb: KnowledgeBase) -> set[str]:

@@ -24,10 +24,12 @@ from conversation.messages import Choice, Reply
 from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Outcome, Skill, Start
 from conversation.skills.shared import numbered, pick, say, text, words
+from eligibility.report import citation
 from foundation.clock import previous_month
 from foundation.privacy import mask_id, mask_phone, normalize_id_number, normalize_phone
 from foundation.text import clean, normalize_width
-from understanding.answers import Reprompt, is_unknown, parse_number
+from understanding.answers import Reprompt, is_refusal, is_unknown, parse_number
+from understanding.numerals import to_digits
 from understanding.router import Route
 from workflow.access import PROXY_CHANNEL, normalize_village
 from workflow.views import status_text, who
@@ -37,6 +39,7 @@ THRESHOLD = "monitoring.income_threshold"  # the knowledge base's monitoring inc
 SUBMITTED_FOR = 600.0  # seconds a repeated "确认" is recognised as a double tap
 YES_NO = [Choice("1", "是"), Choice("2", "不是")]
 _NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·]{2,12}$")
+_YEAR = re.compile(r"(20\d\d)\s*年")
 PROXY_NAME = re.compile(r"帮([\u4e00-\u9fff·]{2,6}?)(?:申请|代填|填|报)")
 
 
@@ -48,6 +51,33 @@ def _proxy(slots: dict) -> bool:
 def apply_monitoring(ctx: Context, said: str, route: Route) -> Outcome:
     name = proxy_name(said) if ctx.actor.role == "cadre" else None
     return Outcome(start=Start(FLOW, {"mode": "proxy", "name": name} if name else {}))
+
+
+def monitoring_check(ctx: Context, said: str, route: Route) -> Outcome:
+    """"我家五口人一年挣三万，够不够得上监测": income per head against the year's line, said with its
+    source; the form is offered, not opened."""
+    entities = route.reading.entities if route.reading else None
+    per_head = entities.household.get("income_per_head") if entities else None
+    if per_head is None:
+        return apply_monitoring(ctx, said, route)
+    year_said = _YEAR.search(normalize_width(said))
+    year = int(year_said.group(1)) if year_said else ctx.today.year
+    on = ctx.today if year >= ctx.today.year else dt.date(year, 12, 31)
+    view = ctx.view()
+    parameter = view.parameters.get(THRESHOLD)
+    value = parameter.at(on) if parameter else None
+    lines = [text("check_per_head", per_head=f"{per_head:g}", size=f"（按{entities.size}口人算）" if entities and entities.size else "")]
+    if value is None or value.value is None:
+        last = parameter.last_published(on) if parameter else None
+        lines.append(text("check_unpublished", year=year, unknown=value.unknown if value else "",
+                          last=text("income_last_published", year=last.start.year, threshold=f"{last.value:g}") if last else ""))
+    else:
+        below = per_head < value.value
+        lines.append(text("check_below" if below else "check_not_below", year=value.start.year, threshold=f"{value.value:g}"))
+        if value.ref is not None:
+            lines.append(text("check_source", source=citation(value.ref, ctx.kb.sources)))
+    lines.append(text("check_offer"))
+    return Outcome([Reply("\n".join(lines))])
 
 
 def application_status(ctx: Context, said: str, route: Route) -> Outcome:
@@ -96,6 +126,8 @@ def name_prompt(ctx: Context, state: FlowState) -> str:
 
 
 def person_name(ctx: Context, answer: str) -> str:
+    if is_unknown(answer) or is_refusal(answer):
+        raise Reprompt(text("bad_name"))
     name = re.sub(r"^(我叫|我是|叫|户主是|户主叫)", "", normalize_width(answer).strip()).strip(" 。.，,")
     if not _NAME.match(name):
         raise Reprompt(text("bad_name"))
@@ -108,7 +140,7 @@ def phone_prompt(ctx: Context, state: FlowState) -> str:
 
 
 def phone(ctx: Context, answer: str) -> str:
-    found = normalize_phone(answer)
+    found = normalize_phone(to_digits(answer))  # 一三八…, 幺三八… are digits too
     if found is None:
         raise Reprompt(text("bad_phone"))
     return found
@@ -171,7 +203,7 @@ def ask_village(ctx: Context, state: FlowState, answer: str | None) -> ActionRes
         slots["village"] = villages[index]
         return ActionResult([])
     name = normalize_village(answer)
-    if not 2 <= len(name) <= 20 or any(c.isdigit() for c in name):
+    if not 2 <= len(name) <= 20 or any(c.isdigit() for c in name) or is_unknown(answer) or is_refusal(answer):
         return ActionResult([Reply(text("bad_village")), question], asking=True)
     slots["village"] = name
     return ActionResult([])
@@ -307,6 +339,6 @@ SKILL = Skill(
         actions={"apply_begin": apply_begin, "ask_village": ask_village, "offer_proxy_in_application": offer_proxy_in_application,
                  "compare_income": compare_income, "confirm_and_submit": confirm_and_submit, "decline_without_consent": decline_without_consent},
     ),
-    intents={"apply_monitoring": apply_monitoring, "application_status": application_status},
+    intents={"apply_monitoring": apply_monitoring, "monitoring_check": monitoring_check, "application_status": application_status},
     readers=(submitted_again,),
 )

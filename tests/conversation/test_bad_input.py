@@ -14,7 +14,8 @@ CASES = {
     "only emoji": ("🙏🙏🙏👍", "菜单"),
     "5000 characters": ("低保" * 2500, "太长"),
     "mixed scripts": ("ｈｅｌｌｏ 娃 читать 初中 ١٢٣", "您好"),
-    "sql": ("1' OR '1'='1'; DROP TABLE sessions;--", "答不了"),
+    "sql": ("1' OR '1'='1'; DROP TABLE sessions;--", "用中文回答"),
+    "english": ("How much is the transport subsidy?", "用中文回答"),
     "number for a word": ("123456789", "答不了"),
     "control characters": ("\x00\x07初中\x1b[31m", "菜单"),
 }
