@@ -51,7 +51,12 @@ def read_fact(spec: FactSpec, text: str, choices: list[Choice], ctx: Context | N
             raise Reprompt("请回复“是”或“不是”（也可以回复 1 或 2）。")
         return answer
     if spec.type == "enum":
-        return choices[parse_choice(text, choices)].label
+        try:
+            return choices[parse_choice(text, choices)].label
+        except Reprompt:
+            if ctx is None:
+                raise
+            return choices[parse_choice(ctx.canonical(text), choices)].label  # 县城 is 县内, 外省 is 省外
     if spec.type == "set":
         if parse_yes_no(text) is False:
             return []

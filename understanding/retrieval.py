@@ -234,13 +234,15 @@ class Retriever:
         return points
 
     def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5,
-             ids: frozenset[str] | None = None, how_much: bool = False, procedure: bool = False) -> list[Candidate]:
+             ids: frozenset[str] | None = None, how_much: bool = False, procedure: bool = False,
+             county: frozenset[str] | None = None) -> list[Candidate]:
         """Measures and topics ordered by score (0-100), best first, one entry each.
 
         Two stages: lexical relevance and evidence through the inverted indexes, then fuzzy
         similarity, the contradiction test and the kind of question for the best SHORTLIST only.
         `params` are the region's parameter values, for the contradiction test; `ids` the region's
-        measures and topics; `how_much` and `procedure` what kind of question it is.
+        measures and topics; `how_much` and `procedure` what kind of question it is; `county` the
+        measures of the county the question names (its own, and the base ones it sets figures for).
         """
         if not canonical_query:
             return []
@@ -254,9 +256,10 @@ class Retriever:
             counts: Counter = Counter(i for fact in stated for i in self.by_fact.get(fact, ()) if i in allowed)
             for position, n in counts.items():
                 first[position] = first.get(position, 0.0) + min(FACT_CAP, FACT_POINTS * n)
-        if entities.region:
+        if county:
             for position in allowed:
-                if self.docs[position].region == entities.region:
+                doc = self.docs[position]
+                if doc.id in county or doc.region == entities.region:
                     first[position] = first.get(position, 0.0) + REGION_POINTS
         shortlist = sorted(first.items(), key=lambda kv: -kv[1])[:SHORTLIST]
         if not shortlist:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from eligibility.engine import Engine
+from eligibility.explain import verdict
 from foundation import checks
 from foundation.datafile import load_data
 from foundation.text import clean, normalize_width
@@ -37,6 +38,7 @@ MARGIN = 5.0
 CLOSE = 2.5
 POSSIBLE = 28.0
 # A sentence of a document answers when it holds this share of the question's words (passages.py).
+HOW_MUCH_REACH = 30.0  # how far below the best a measure with an amount may be, for a how-much question
 PASSAGE_OK = 20.0
 PASSAGE_STRONG = 35.0
 PASSAGE_WEIGHT = 15.0  # and this much matched weight: a question of two words matches any sentence
@@ -81,8 +83,9 @@ class Reading:
     region: str
     candidates: list[Candidate]
     passages: list[Found] = field(default_factory=list)
-    how_much: bool = False
+    how_much: bool = False  # how much or how many: measures with an amount answer it
     procedure: bool = False
+    money: bool = False  # how much money ("要交钱吗", "补几成")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,9 @@ class Understander:
         self.region_ids = {rid: frozenset([*(m.id for m in view.measures), *(topic_key(t.id) for t in view.topics)])
                            for rid, view in kb.views.items()}
         self.region_sources = {rid: frozenset({"base", rid}) for rid in kb.views}
+        # A county's own measures and the base ones whose figures it sets (博罗's 100% premium subsidy).
+        self.county_ids = {rid: frozenset(m.id for m in view.measures if m.region == rid or any(
+            (p := view.parameters.get(a.parameter)) is not None and p.region == rid for a in m.amounts)) for rid, view in kb.views.items()}
         self._read_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
 
     # -- pieces ------------------------------------------------------------------------
@@ -198,12 +204,13 @@ class Understander:
         entities = extract(canonical, self.region_names, self.homes, region)
         region = entities.region or region
         params = self.engine.params(region, on)
-        how_much = self.words.kind("how_much", canonical)
+        money = self.words.kind("how_much", canonical)
+        how_much = money or self.words.kind("how_many", canonical)
         procedure = self.words.kind("procedure", canonical)
         candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
-                                         procedure=procedure)
+                                         procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""))
         passages = self.passages.search(canonical, self.region_sources[region], limit=5)
-        return Reading(canonical, entities, region, candidates, passages, how_much, procedure)
+        return Reading(canonical, entities, region, candidates, passages, how_much, procedure, money)
 
     def route(self, text: str, region: str, on: dt.date) -> Route:
         read = self.read(text, region, on)
@@ -221,14 +228,14 @@ class Understander:
         if intent == "household_check" and not asks_amount and (_ABOUT_HOUSEHOLD.search(canonical) or not top or top.score < CONFIDENT):
             return Route("intent", "household_check", reading=read)
         if intent == "apply_monitoring" and self.is_question(text):
-            answered = self._answer_route(read)
+            answered = self._answer_route(read, self.engine.params(read.region, on))
             if answered is not None:
                 return replace(answered, offer="apply_monitoring")
         if intent and intent != "household_check":
             return Route("intent", intent, reading=read)
-        return self._answer_route(read) or Route("unknown", reading=read)
+        return self._answer_route(read, self.engine.params(read.region, on)) or Route("unknown", reading=read)
 
-    def _answer_route(self, read: Reading) -> Route | None:
+    def _answer_route(self, read: Reading, params: dict) -> Route | None:
         """The measure, topic or sentence that answers the question; a choice when two are close."""
         candidates = read.candidates
         top = candidates[0] if candidates else None
@@ -236,12 +243,23 @@ class Understander:
         if passage is not None and passage.score >= PASSAGE_OK and read.procedure and (top is None or top.topic is None):
             if top is None or top.score < CONFIDENT or passage.score >= PASSAGE_STRONG:
                 return Route("passage", reading=read)
+        if top and read.money and top.measure is not None and not top.measure.amounts:
+            # "要交钱吗": of the measures on the same matter, the one with the amount answers it
+            paying = next((c for c in candidates[1:] if c.measure is not None and c.measure.amounts
+                           and c.measure.category == top.measure.category and c.score >= top.score - HOW_MUCH_REACH), None)
+            if paying is not None and paying.score >= POSSIBLE - HOW_MUCH_REACH / 2:
+                return _answer(paying, read)
         if top and top.score >= POSSIBLE:
             close = [c for c in candidates[1:3] if top.score - c.score < (CLOSE if top.score >= CONFIDENT else MARGIN)]
             if close and read.how_much:  # "how much": of close measures, the ones with an amount
                 with_amount = [c for c in [top, *close] if c.measure is not None and c.measure.amounts]
                 if with_amount and len(with_amount) <= len(close):
                     top, close = with_amount[0], with_amount[1:]
+            pool = [c for c in candidates[:4] if top.score - c.score < MARGIN]
+            if len(pool) > 1:
+                fitting = _best_fit(pool, read, params)
+                if fitting is not None:
+                    top, close = fitting, []
             if not close:
                 return _answer(top, read)
             if read.procedure and passage is not None and passage.score >= PASSAGE_OK and all(c.topic for c in [top, *close]):
@@ -251,6 +269,20 @@ class Understander:
         if passage is not None and passage.score >= PASSAGE_OK:
             return Route("passage", reading=read)
         return None
+
+
+def _best_fit(close: list[Candidate], read: Reading, params: dict) -> Candidate | None:
+    """Of measures that match a question about equally, the one the stated facts already fit
+    ("细伢子读高中补什么钱": the grant every 高中 student gets, not the ones that need a disability
+    nobody mentioned); None unless exactly one fits with nothing left to know."""
+    if any(c.measure is None for c in close) or not read.entities.facts:
+        return None
+    h, m = read.entities.household, read.entities.member
+    def misfit(c: Candidate) -> int:
+        judged = verdict(c.measure.when, h, m, params)  # type: ignore[union-attr]
+        return 100 if judged.holds is False else len(judged.open)
+    scores = [misfit(c) for c in close]
+    return close[scores.index(0)] if scores.count(0) == 1 else None
 
 
 def _answer(top: Candidate, read: Reading) -> Route:

@@ -197,10 +197,12 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
             shown = variants
             lines += [(1, f"金额：{amount_text(v.result)}") for v in variants]
             lines += [(2, f"  说明：{note}") for note in dict.fromkeys(v.result.note for v in variants if v.result.note)]
-            if deciding is not None:
-                lines += [(1, line) for line in _uncovered(measure, deciding, variants, household, member, params)]
+            uncovered = _uncovered(measure, deciding, variants, household, member, params) if deciding is not None else []
+            lines += [(1, f"{deciding.phrase(value)}：没有这项。") for value in uncovered if deciding is not None]
         if deciding is not None and deciding.type in ("enum", "bool"):
             offered = _offered(variants, deciding)
+            if offered:
+                offered += [v for v in _uncovered(measure, deciding, variants, household, member, params) if v not in offered]
             ask, choices = deciding, fact_choices(deciding, offered or None)
         for bound in bounds(measure.when, _facts(household), _facts(member), params):
             if bound.text:
@@ -307,8 +309,8 @@ def _offered(variants: list[Variant], spec: FactSpec) -> list[str]:
 
 def _uncovered(measure: Measure, spec: FactSpec, variants: list[Variant], household: dict, member: dict,
                params: dict[str, Any]) -> list[str]:
-    """Values of the deciding fact no line covers and the measure rules out ("在县内：没有这项"),
-    when they are few: the variants then say the whole answer."""
+    """Values of the deciding fact no line covers and the measure rules out (县内 for the transport
+    subsidy), when they are few: listed ("在县内：没有这项") and offered, the variants say it all."""
     if spec.type != "enum":
         return []
     offered = set(_offered(variants, spec))
@@ -321,7 +323,7 @@ def _uncovered(measure: Measure, spec: FactSpec, variants: list[Variant], househ
         h = {"monitored": True, **(_facts(household) if spec.scope == "member" else facts)}
         m = facts if spec.scope == "member" else _facts(member)
         if measure.when.ev(h, m, params, [m]) is False:
-            out.append(f"{spec.phrase(value)}：没有这项。")
+            out.append(value)
     return out if len(out) <= 2 else []
 
 
