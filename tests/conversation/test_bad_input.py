@@ -17,7 +17,7 @@ CASES = {
     "sql": ("1' OR '1'='1'; DROP TABLE sessions;--", "用中文回答"),
     "english": ("How much is the transport subsidy?", "用中文回答"),
     "number for a word": ("123456789", "答不了"),
-    "control characters": ("\x00\x07初中\x1b[31m", "菜单"),
+    "control characters": ("\x00\x07初中\x1b[31m", "教育助学补贴"),
 }
 
 
@@ -33,4 +33,4 @@ def test_very_long_message_says_it_was_cut(chat: Chat) -> None:
 
 def test_number_where_a_choice_is_expected_reprompts(chat: Chat) -> None:
     chat.say("外出打工路费补多少")
-    assert "1 到 3" in chat.say("99")
+    assert "1 到 4" in chat.say("99")  # 省外、省内县外、市内县外、县内
