@@ -38,6 +38,7 @@ _ENDS_AS_QUESTION = re.compile(r"[？?吗呢嘛么]$")
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
 SESSION_TIMEOUT = 30 * 60
 MAX_TEXT = 500
+HOUSEHOLD_FLOW = "household_check"
 # The intents that answer a question about a measure, a topic, or from a document's sentence.
 ANSWERING = {"measure": "measure_question", "topic": "topic_question", "passage": "passage_question"}
 
@@ -195,6 +196,10 @@ class Assistant:
     def _continue(self, text: str, session: Session, ctx: Context) -> list[Reply]:
         assert session.flow is not None
         step = self.runner.step(session.flow)
+        if session.flow.flow != HOUSEHOLD_FLOW and step.asides and self.services.understander.read(text, ctx.region, ctx.today).people >= 2:
+            # A family described in the middle of something else: kept, and the check offered.
+            session.recent["description"] = {"text": text[:MAX_TEXT], "at": self.services.clock.now()}
+            return [Reply(self.texts["offer_check"]), self.runner.prompt(session.flow, ctx)]
         if step.asides and not (step.type == "yes_no" and is_refusal(text)):  # to a yes/no question a refusal is no
             aside = self._aside(text, session, ctx, free_text=step.type == "text")
             if aside is not None:
@@ -300,6 +305,9 @@ class Assistant:
         route = self.services.understander.route(text, ctx.region, ctx.today)
         if route.reading is not None:
             ctx.region = route.reading.region
+            if route.reading.people and not (route.kind == "intent" and route.name == "household_check"):
+                # Someone described, but asked about something else: kept, so a check asked for next starts from it.
+                session.recent["description"] = {"text": text[:MAX_TEXT], "at": self.services.clock.now()}
         if route.kind == "intent" or route.kind in ANSWERING:
             replies = self._intent(route, text, session, ctx)
             return replies + ([Reply(self.texts["offer_" + route.offer])] if route.offer else [])

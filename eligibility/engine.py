@@ -320,6 +320,20 @@ class Engine:
         plan = self.plan(region if region is not None else household.region, on)
         return self._complete(household, plan)
 
+    def common_sense(self, household: Household, region: str | None, on: dt.date) -> list[str]:
+        """Why the derived facts of a completed household hold ("不满16周岁的孩子不算劳动力"), each
+        once, in the order of facts.yaml: what the read-back says common sense added."""
+        plan = self.plan(region if region is not None else household.region, on)
+        h, ms, p = household.facts, household.members, plan.params
+        whys: list[str] = []
+        for rule in plan.derived:
+            targets = list(enumerate(ms or [])) if rule.member else [(None, None)]
+            for index, member in targets:
+                if any((index if scope == "member" else None, name) in household.derived for scope, name, _ in rule.sets) \
+                        and rule.when.ev(h, member, p, ms) is True and rule.why not in whys:
+                    whys.append(rule.why)
+        return whys
+
     @staticmethod
     def _complete(household: Household, plan: _Plan) -> Household:
         done = household.copy()

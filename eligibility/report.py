@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from eligibility.engine import AmountResult, Entitlement, Result, Undecided, expiry_warning, format_date, format_number, reason_text
+from eligibility.explain import bounds, conditions, requirement
+from eligibility.household import Household
 from policy_kb.conditions import PARAM_PREFIX, Missing
 from policy_kb.facts import fact_model
 from policy_kb.model import Measure, Ref, Source
@@ -135,8 +137,278 @@ def result_blocks(result: Result, member_labels: list[str], skipped: tuple[str, 
     return blocks
 
 
+# -- the compact result: what a phone shows first ---------------------------------------------------
+PHONE_CHARS = 600  # a WeChat screen
+NEAR_MISSES = 3  # "差一点" lines in the first message, more while the screen has room
+NEAR_MISSES_MOST = 6
+NEAR_MISS_TITLES = 4
+LABEL_CHARS = 14  # an amount's label short enough to show beside its measure's title
+HOUSEHOLD_LINE = 60  # a household item longer than this with its figures shows its title (figures on request)
+
+
+def _short_unit(unit: str) -> str:
+    """"元/生/学期" reads "元/学期" on a phone line; the details keep the text's unit."""
+    return unit.replace("/生", "").replace("/人", "")
+
+
+def amount_brief(amount: AmountResult) -> str:
+    number = format_number(amount.value) + _short_unit(amount.unit)
+    return {"cap": f"最高{number}", "floor": f"最低{number}"}.get(amount.kind, number)
+
+
+def item_brief(e: Entitlement) -> str:
+    """"教育助学补贴750元/学期" or, with several amounts, "教育助学补贴（全日制中职1000元/期、雨露计划1500元/期）"."""
+    if not e.amounts:
+        return e.measure.title
+    if len(e.amounts) == 1:
+        label = e.amounts[0].label
+        # A measure with one amount line: its label says what the figure is ("外出期间电话、微信沟通").
+        # With several, the line was picked by the member's facts, which the member's line already shows.
+        if len(e.measure.amounts) == 1 and label and label not in e.measure.title and e.measure.title not in label and len(label) <= LABEL_CHARS:
+            return f"{e.measure.title}（{label}{amount_brief(e.amounts[0])}）"  # 远程随访（外出期间电话、微信沟通最低1次）
+        return f"{e.measure.title}{amount_brief(e.amounts[0])}"
+    return f"{e.measure.title}（{'、'.join(f'{a.label}{amount_brief(a)}' for a in e.amounts)}）"
+
+
+def member_brief(household: Household, index: int) -> str:
+    """"儿子（14岁，初中住校）": who the line is about, in the words that matter for it."""
+    member = (household.members or [])[index]
+    label = household.member_label(index)
+    parts = []
+    if member.get("age") is not None:
+        parts.append(f"{member['age']}岁")
+    stage = member.get("school_stage")
+    if stage not in (None, "不在读"):
+        parts.append(f"{stage}{'住校' if member.get('boarding') is True else ''}")
+    elif stage == "不在读" and member.get("age") is not None and member["age"] < 18:
+        parts.append("没上学")
+    elif member.get("work_status") not in (None, "上学", "其他"):
+        place = member.get("work_place")
+        parts.append(f"{place}{member['work_status']}" if place and member["work_status"] == "务工" else str(member["work_status"]))
+    if member.get("disability") not in (None, "无"):
+        parts.append(f"{member['disability']}残疾")
+    if member.get("tekun"):
+        parts.append("特困")
+    return f"{label}（{'，'.join(parts)}）" if parts else label
+
+
+def numbered_items(result: Result) -> tuple[list[Entitlement], list[Entitlement]]:
+    """The items as numbered in the chat: ★ and county measures first (by member, then the
+    household's), then the ● ones ("更多")."""
+    firm = [e for e in result.entitlements if e.measure.mandatory is not False]
+    optional = [e for e in result.entitlements if e.measure.mandatory is False]
+    order = {None: 10_000}
+    firm.sort(key=lambda e: (order.get(e.member, e.member), e.measure.rank))  # type: ignore[arg-type]
+    return firm, optional
+
+
+def requirement_of(measure: Measure, path: str, params: dict) -> str:
+    """What the part of a measure's condition that reads `path` asks, in words."""
+    for part in conditions(measure.when):
+        if path in part.facts:
+            return requirement(part, params)
+    return ""
+
+
+def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> list[str]:
+    """"差一点": measures one fact away, each with that fact, the same fact for several members said
+    once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); ★ first, then
+    those with an amount, the money at stake, how many it concerns."""
+    model = fact_model()
+    groups: dict[tuple[str, str], dict] = {}
+    for u in result.undecided:
+        missing = [m for m in u.missing if m[1] != "household.members"]
+        if len(missing) != 1:
+            continue  # 差一点 is one fact away
+        path = missing[0][1]
+        if path.startswith(PARAM_PREFIX):
+            wanted = "当地今年公布的标准"
+        else:
+            spec = model.get(path)
+            judged = f"（由{spec.judged_by}认定）" if spec is not None and spec.judged_by else ""
+            wanted = (requirement_of(u.measure, path, u.params) or (spec.label if spec else path)) + judged
+            members = u.household.members
+            member = members[u.member] if u.member is not None and members else {}
+            bound = next((b for b in bounds(u.measure.when, u.household.facts, member or {}, u.params) if b.path == path and b.text), None)
+            if bound is not None:
+                wanted = bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
+        title = u.measure.title + _amounts_for(u, parameters)
+        group = groups.setdefault((wanted, title), {"who": [], "rank": (u.measure.mandatory is not False, bool(u.measure.amounts),
+                                                                        _money(u.measure, parameters))})
+        who = u.member_label if u.member is not None else ""
+        if who and who not in group["who"]:
+            group["who"].append(who)
+    ranked = sorted(groups.items(), key=lambda kv: (not kv[1]["rank"][0], not kv[1]["rank"][1], -kv[1]["rank"][2], -len(kv[1]["who"])))
+    lines = []
+    by_want: dict[tuple[str, str], list[str]] = {}
+    for (wanted, title), group in ranked:
+        key = ("、".join(group["who"]), wanted)
+        if key not in by_want and len(by_want) >= limit:
+            continue
+        by_want.setdefault(key, []).append(title)
+    for (who, wanted), titles in by_want.items():
+        more = ""
+        if len(titles) > NEAR_MISS_TITLES:  # one fact that opens many: the first few, and how many more
+            titles, more = titles[:NEAR_MISS_TITLES], f"等{len(titles)}项"
+        if wanted == "当地今年公布的标准":
+            lines.append(f"{who}{'：' if who else ''}{'、'.join(titles)}{more}要看当地今年公布的标准。")
+        else:
+            lead = f"{who}{wanted}，" if wanted.startswith("按") else f"{who}如果{wanted}，"
+            lines.append(f"{lead}还能享受{'、'.join(titles)}{more}。")
+    return lines
+
+
+def _amounts_for(u: Undecided, parameters: dict) -> str:
+    """The figures an undecided measure would give this member ("（监测对象50%）"), from the amount
+    lines the known facts already select."""
+    members = u.household.members
+    member = members[u.member] if u.member is not None and members else None
+    found = []
+    for line in u.measure.amounts:
+        if line.when is not None and line.when.ev(u.household.facts, member, u.params, members) is not True:
+            continue
+        parameter, value = parameters.get(line.parameter), u.params.get(line.parameter)
+        if parameter is None or not isinstance(value, int | float):
+            continue
+        number = format_number(value) + _short_unit(parameter.unit)
+        found.append({"cap": f"最高{number}", "floor": f"最低{number}"}.get(parameter.kind, number))
+    return f"（{'、'.join(dict.fromkeys(found))}）" if found and len(found) <= 2 else ""
+
+
+def _money(measure: Measure, parameters: dict) -> float:
+    values = []
+    for line in measure.amounts:
+        parameter = parameters.get(line.parameter)
+        if parameter is not None and parameter.unit.startswith("元") and parameter.values and parameter.values[-1].value:
+            values.append(float(parameter.values[-1].value))
+    return max(values, default=0.0)
+
+
+def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -> str:
+    """The first result message: a header, one line per member with that member's ★ items, the
+    household's ★ items, where to look next, and "差一点" — at most `limit` characters (lines
+    that do not fit are counted, not cut)."""
+    firm, optional = numbered_items(result)
+    household = result.household
+    stars = sum(1 for e in firm if e.measure.mandatory)
+    county = len(firm) - stars
+    head = f"{result.region.name} · {format_date(result.date)}：★必须落实{stars}项"
+    head += f"，县乡文件{county}项" if county else ""
+    head += f"，●可以争取{len(optional)}项"
+    total = result.per_year_total
+    head += f"；按学期、按年发的合计每年约{format_number(total)}元。" if total else "。"
+    lines = [head]
+    expired: dict[str, list[int]] = {}
+    for number, e in enumerate([*firm, *optional], 1):
+        for source in e.expired:
+            expired.setdefault(source, []).append(number)
+    for source, numbers in expired.items():
+        lines.append(f"注意：{expiry_warning(result.sources[source])}（第{'、'.join(map(str, numbers))}项）")
+    if not result.entitlements:
+        lines.append("按现有情况，暂时没有确定能享受的措施。")
+    by_member: dict[int | None, list[str]] = {}
+    for number, e in enumerate(firm, 1):
+        if e.member is not None:
+            by_member.setdefault(e.member, []).append(f"{number}.{e.measure.mark}{item_brief(e)}")
+    for index in range(len(household.members or [])):
+        if index in by_member:
+            lines.append(f"{member_brief(household, index)}：{'；'.join(by_member[index])}")
+    for number, e in enumerate(firm, 1):
+        if e.member is None:  # the household's own items: one line each, a figure only when there is one
+            brief = item_brief(e)
+            lines.append(f"全家：{number}.{e.measure.mark}{brief if len(brief) <= HOUSEHOLD_LINE else e.measure.title}")
+    # ● items that follow from what was said (临时救助 for a big medical bill) are named; the ones every
+    # monitored household has (政策宣传) wait for "更多".
+    specific = [(number, e) for number, e in enumerate(optional, len(firm) + 1) if e.reasons]
+    if specific:
+        lines.append("可以争取：" + "；".join(f"{number}.{item_brief(e) if len(item_brief(e)) <= HOUSEHOLD_LINE else e.measure.title}"
+                                          for number, e in specific))
+    rest = len(optional) - len(specific)
+    tail = "回复编号看怎么办" + (f"；回复“更多”看全部{len(optional)}项可以争取的●" if rest else "") + "。"
+    misses = near_misses(result, parameters, limit=NEAR_MISSES_MOST)
+    body = "\n".join(lines)
+    if len(body) + len(tail) + 1 > limit:  # too many items for a screen: keep whole lines, count the rest
+        kept: list[str] = []
+        for line in lines:
+            if len("\n".join([*kept, line])) + len(tail) + 40 > limit:
+                break
+            kept.append(line)
+        hidden = len(lines) - len(kept)
+        body = "\n".join(kept) + f"\n（还有{hidden}行，回复“全部”看）"
+    text = f"{body}\n{tail}"
+    for n, miss in enumerate(misses):  # as many "差一点" lines as the screen holds
+        line = ("差一点：" if n == 0 else "") + miss
+        if len(text) + len(line) + 1 > limit or n >= NEAR_MISSES and len(text) > limit * 2 // 3:
+            break
+        text += "\n" + line
+    return text
+
+
+def all_items_text(result: Result) -> str:
+    """Every item, numbered as in the chat, one line each (回复“全部”)."""
+    firm, optional = numbered_items(result)
+    lines = []
+    for number, e in enumerate([*firm, *optional], 1):
+        who = f"{e.member_label}：" if e.member_label else "全家："
+        lines.append(f"{number}.{e.measure.mark}{who}{item_brief(e)}")
+    return "\n".join(lines)
+
+
+def more_text(result: Result) -> str:
+    """The ● items (回复“更多”), numbered after the ★ ones."""
+    firm, optional = numbered_items(result)
+    if not optional:
+        return "没有可以争取的●项目了。"
+    lines = ["可以争取（●，看家里情况）："]
+    for number, e in enumerate(optional, len(firm) + 1):
+        who = f"{e.member_label}：" if e.member_label else ""
+        lines.append(f"{number}.{who}{item_brief(e)}")
+    lines.append("回复编号看怎么办。")
+    return "\n".join(lines)
+
+
+def item_detail(e: Entitlement, number: int, sources: dict[str, Source], quote: bool = False) -> str:
+    """"怎么办 3": what it is, the amounts with their dates and notes, why, how to apply, who, where
+    it is written (the quote on request: "原文 3")."""
+    who = f"（{e.member_label}）" if e.member_label else ""
+    lines = [f"{number}. {e.measure.mark}{e.measure.title}{who}"]
+    lines += amount_lines(e.measure, e.amounts, sources)
+    if e.why:
+        lines.append(f"原因：{e.why}")
+    lines.append(f"怎么办：{e.measure.how_to_apply}")
+    lines.append(f"负责：{'、'.join(e.measure.responsible)}")
+    lines.append(f"依据：{citation(e.measure.source, sources)}" if quote
+                 else f"依据：{citation(e.measure.source, sources, quote=False)}（回复“原文 {number}”看原文）")
+    if e.measure_ended:
+        lines.extend(e.warnings)
+    return "\n".join(lines)
+
+
+def item_source(e: Entitlement, number: int, sources: dict[str, Source]) -> str:
+    """"原文 3": the sentence the measure rests on, and each amount's own sentence."""
+    lines = [f"{number}. {e.measure.title}", citation(e.measure.source, sources)]
+    for ref in dict.fromkeys(a.ref for a in e.amounts if a.ref is not None and a.ref != e.measure.source):
+        lines.append(citation(ref, sources))
+    return "\n".join(lines)
+
+
 def result_text(result: Result, member_labels: list[str], parameters: dict | None = None) -> str:
-    return "\n".join(result_blocks(result, member_labels, parameters=parameters))
+    """The CLI's text: the phone's first message (without its length limit), then every item's
+    details as the chat gives them on request, ★ first, and the facts still to check."""
+    params = parameters or {}
+    blocks = [compact_result(result, params, limit=100_000).rsplit("\n回复编号看怎么办", 1)[0]]
+    firm, optional = numbered_items(result)
+    groups = (("★ 必须落实", [e for e in firm if e.measure.mandatory]), ("县乡文件的措施", [e for e in firm if e.measure.mandatory is None]),
+              ("● 可以争取", optional))
+    numbers = {id(e): n for n, e in enumerate([*firm, *optional], 1)}
+    for title, group in groups:
+        if group:
+            blocks.append(f"{title}（{len(group)} 项）\n" + "\n".join(
+                item_detail(e, numbers[id(e)], result.sources, quote=True) for e in group))
+    unsure = [missing_label(m, member_labels, params) for m in result.deciding_facts]
+    if unsure:
+        blocks.append("还需要核实：" + "、".join(dict.fromkeys(unsure)) + "。")
+    return "\n\n".join(blocks)
 
 
 def result_json(result: Result) -> dict[str, Any]:
@@ -175,5 +447,6 @@ def result_json(result: Result) -> dict[str, Any]:
     }
 
 
-__all__ = ["amount_lines", "amount_text", "citation", "entitlement_lines", "kind_label", "missing_label", "reason_text",
-           "result_blocks", "result_json", "result_text", "undecided_line"]
+__all__ = ["all_items_text", "amount_brief", "amount_lines", "amount_text", "citation", "compact_result", "entitlement_lines",
+           "item_brief", "item_detail", "item_source", "kind_label", "member_brief", "missing_label", "more_text", "near_misses",
+           "numbered_items", "reason_text", "result_blocks", "result_json", "result_text", "undecided_line"]

@@ -21,6 +21,7 @@ Evaluator = Callable[[dict, "dict | None", dict, "list | None"], "bool | None"]
 Missing = tuple["int | None", str]
 
 MEMBERS_FACT = "household.members"
+FLOOR_SUFFIX = "_min"  # a fact `<name>_min` is a lower bound of the numeric fact <name> while it is unknown
 PARAM_PREFIX = "param:"  # a Missing path naming a parameter whose value is not published
 
 
@@ -303,13 +304,25 @@ def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | No
     if param is not None:
         compare = _COMPARE[op]
 
+        floor_name = name + FLOOR_SUFFIX
+        lower_bound = op in ("ge", "gt")
+
         def ev_param(h, m, p, ms):
-            value = (h if household else m).get(name)
+            source = h if household else m
+            value = source.get(name)
             limit = p.get(param)
             if limit is None:
                 return False  # not in force on this date
-            if value is None or limit is UNPUBLISHED:
+            if limit is UNPUBLISHED:
                 return None
+            if value is None:
+                # Not known, but known to be at least so much (age_min: a 户主 is grown up): that may decide it.
+                floor = source.get(floor_name)
+                if floor is None:
+                    return None
+                if lower_bound:
+                    return True if compare(floor, limit) else None
+                return False if not compare(floor, limit) else None
             return compare(value, limit)
 
         return ev_param

@@ -24,7 +24,6 @@ _AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)"
 _PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
 _TOTAL = re.compile(rf"(?:全家|一家|家里|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
 _INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。]{{0,8}}?{_AMOUNT}")
-_WORK = ("务工", "工地", "进厂", "厂里", "上班", "干活", "做事", "做工", "打零工")
 
 
 @dataclass(slots=True)
@@ -66,7 +65,7 @@ def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Map
     member = found.member
     home = (homes or {}).get(found.region or region or "")
     place = load_gazetteer().work_place(text, home)
-    working = member.get("work_status") == "务工" or any(w in text for w in _WORK)
+    working = member.get("work_status") == "务工"
     if place is not None and (working or (place != "县内" and "school_stage" not in member)):
         member["work_place"] = place
         if member.get("work_status") in (None, "其他"):

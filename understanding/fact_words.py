@@ -21,6 +21,7 @@ from understanding.numerals import to_digits
 
 FACT_WORDS_FILE = Path(__file__).parent / "lexicon_data" / "fact_words.yaml"
 NUMBER = r"[\d一二两三四五六七八九十百千零〇]+"
+MONEY = r"[\d一二两三四五六七八九十百千万零〇点.]+"
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]+")
 _GROUP = re.compile(r"\$(\d)")
 _CHINESE = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
@@ -32,6 +33,7 @@ class Rule:
     patterns: tuple[re.Pattern, ...]
     negated: tuple[tuple[FactSpec, Any], ...] | None
     wish: bool
+    override: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class FactWords:
                             continue
                         if spec.type == "set":
                             found[spec.path] = frozenset(found.get(spec.path, frozenset())) | frozenset(value)
+                        elif rule.override:
+                            found[spec.path] = value
                         else:
                             found.setdefault(spec.path, value)
 
@@ -78,7 +82,7 @@ def _fill(spec: FactSpec, template: Any, match: re.Match) -> Any:
     raw = _GROUP.sub(lambda g: match.group(int(g.group(1))) or "", template.removesuffix("-1") if minus else template)
     try:
         if spec.numeric:
-            digits = to_digits(raw)
+            digits = to_digits(raw.rstrip("点."))
             value: Any = float(digits) - (1 if minus else 0)
             return spec.check(int(value) if spec.type == "int" else value)
         raw = raw.upper()
@@ -125,18 +129,19 @@ def load_fact_words(path: Path = FACT_WORDS_FILE) -> FactWords:
         line = raw_rules.line_of(i)
         what = f"规则（第 {line} 行）"
         raw = checks.mapping(raw, f, line, what)
-        checks.keys(raw, f, what, ("set",), ("words", "match", "negated", "wish"))
+        checks.keys(raw, f, what, ("set",), ("words", "match", "negated", "wish", "override"))
         if ("words" in raw) == ("match" in raw):
             raise DataFileError(f, line, f"{what}：要写 words 或 match 其中一个")
         if "words" in raw:
             expressions = [_alternatives(checks.text_list(raw, "words", f, what, 1))]
         else:
-            expressions = [e.replace("{n}", NUMBER) for e in checks.text_list(raw, "match", f, what, 1)]
+            expressions = [e.replace("{n}", NUMBER).replace("{money}", MONEY) for e in checks.text_list(raw, "match", f, what, 1)]
         try:
             patterns = tuple(re.compile(e) for e in expressions)
         except re.error as exc:
             raise DataFileError(f, line, f"{what}：正则写错了：{exc}") from exc
         negated = _settings(raw["negated"], f, raw.line_of("negated"), what) if "negated" in raw else None
         rules.append(Rule(_settings(raw["set"], f, raw.line_of("set"), what), patterns, negated,
-                          bool(checks.typed(raw, "wish", (bool,), f, what, False))))
+                          bool(checks.typed(raw, "wish", (bool,), f, what, False)),
+                          bool(checks.typed(raw, "override", (bool,), f, what, False))))
     return FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"{wish}[^，。]{{0,4}}$"))

@@ -1,9 +1,16 @@
-"""A whole household described in one message -> household facts and members.
+"""A whole household described in a message or two -> household facts and members.
 
-People describe a family clause by clause ("我45岁在广东打工，老婆在家种地，儿子14岁读初中
-住校"). Each clause that names a person starts a member; the facts in the clause belong to
-that person, facts about the household (低保, 危房, income) to the household. The text read
-here is canonical (after the lexicon), so 娃/崽/孩子 already read 子女.
+People describe a family person by person, with or without punctuation ("帮我看下王大姐家，她家是
+监测户。她老公在外省工地上干活，儿子十四岁读初二住校，女儿在读中职一年级"). Every word for a person
+(lexicon_data/persons.yaml) starts that person's part of the text, and the facts in the part are
+that person's (understanding/entities.py); statuses of the household (低保, 监测户, 危房, income)
+belong to the household wherever they are said. A word for a person right before another is a
+possessive ("她老公", "我儿子"): the second is the person. "两个老的" are two people; "一个读初中一个
+读小学" after it fills them in turn. A bare 他/她 goes on about the person before. Nobody is merged
+into someone else or made up: each person word is one member, the head (我, or the 王大姐 of
+"王大姐家") only once.
+
+The text read here is canonical (after the lexicon).
 """
 
 from __future__ import annotations
@@ -11,28 +18,72 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from foundation import checks
+from foundation.datafile import DataFileError, load_data
 from understanding.entities import extract
 from understanding.numerals import to_digits
 from understanding.places import Place
 
-# Person words -> relation to the head of household (the speaker is the head).
-PERSONS = (
-    ("孙子女", "孙子女"), ("孙子", "孙子女"), ("孙女", "孙子女"), ("外孙", "孙子女"),
-    ("爷爷", "祖父母"), ("奶奶", "祖父母"),
-    ("儿媳", "儿媳"), ("媳妇", "配偶"), ("老婆", "配偶"), ("妻子", "配偶"), ("爱人", "配偶"), ("老公", "配偶"), ("丈夫", "配偶"), ("配偶", "配偶"),
-    ("女婿", "女婿"),
-    ("父亲", "父母"), ("母亲", "父母"), ("老爹", "父母"), ("老娘", "父母"), ("爸爸", "父母"), ("妈妈", "父母"), ("父母", "父母"), ("老人", "父母"),
-    ("儿子", "子女"), ("女儿", "子女"), ("子女", "子女"), ("大的", "子女"), ("小的", "子女"), ("老大", "子女"), ("老二", "子女"), ("老三", "子女"),
-    ("兄弟", "兄弟姐妹"), ("哥哥", "兄弟姐妹"), ("弟弟", "兄弟姐妹"), ("姐姐", "兄弟姐妹"), ("妹妹", "兄弟姐妹"),
-    ("本人", "户主"), ("我自己", "户主"), ("户主", "户主"), ("我", "户主"),
-)
-_CLAUSE = re.compile(r"[，,。；;、\n]+|(?<=[岁])(?=[^\d])")
-_COUNT = re.compile(r"([2-9两二三四五])个(子女|孙子女|老人)")
-_PERSON_PATTERN = re.compile("|".join(map(re.escape, (w for w, _ in PERSONS))))
-_RELATION = dict(PERSONS)
-_FARMING = ("种地", "种田", "务农", "干农活", "养殖", "种养")
+PERSONS_FILE = Path(__file__).parent / "lexicon_data" / "persons.yaml"
+HEAD = "户主"
+# A possessive chain: the relation to the head of "X's Y".
+CHAINS = {("子女", "子女"): "孙子女", ("子女", "配偶"): "儿媳", ("配偶", "父母"): "父母", ("户主", "父母"): "父母",
+          ("孙子女", "父母"): "子女"}
+_ASIDE = re.compile(r"[（(][^）)]*[）)]")  # "小儿子（孙子的叔叔）": who someone is, said again, is nobody new
+_PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
+_ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
+_COUNT = re.compile(r"([两二三四五2-5])个")
+_NOT_NAMES = ("我们", "你们", "他们", "她们", "咱们", "我", "你", "他", "她", "这", "那", "自己", "大家", "人")
+
+
+@dataclass(frozen=True, slots=True)
+class Persons:
+    words: tuple[tuple[str, str], ...]  # (word, relation), longest first
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (word, the relations of the people it names)
+    address: tuple[re.Pattern, ...]
+    alone: tuple[str, ...]
+    all_home: tuple[str, ...]
+    object_verbs: tuple[str, ...]
+    not_names: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def load_persons(path: Path = PERSONS_FILE) -> Persons:
+    f = str(path)
+    data = checks.mapping(load_data(path), f, 1, path.name)
+    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names"))
+    relations = checks.mapping(data["relations"], f, data.line_of("relations"), "relations")
+    words: dict[str, str] = {}
+    for relation in relations:
+        for word in checks.text_list(relations, relation, f, f"relations {relation}"):
+            if word in words:
+                raise DataFileError(f, relations.line_of(relation), f"'{word}' 同时是 {words[word]} 和 {relation}")
+            words[word] = str(relation)
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    raw_groups = checks.sequence(data["groups"], f, data.line_of("groups"), "groups")
+    for i, raw in enumerate(raw_groups):
+        raw = checks.mapping(raw, f, raw_groups.line_of(i), "group")
+        checks.keys(raw, f, "group", ("words", "relations"))
+        relations = tuple(checks.text_list(raw, "relations", f, "group relations", 2))
+        unknown = [r for r in relations if r not in relations_of(words)]
+        if unknown:
+            raise DataFileError(f, raw.line_of("relations"), f"group 的关系 {unknown} 不在 relations 里")
+        for word in checks.text_list(raw, "words", f, "group words"):
+            groups.append((word, relations))
+    address = []
+    for expression in checks.text_list(data, "address", f, "address"):
+        try:
+            address.append(re.compile(expression))
+        except re.error as exc:
+            raise DataFileError(f, data.line_of("address"), f"address 的正则 '{expression}' 写错了：{exc}") from exc
+    return Persons(tuple(sorted(words.items(), key=lambda wr: -len(wr[0]))), tuple(sorted(groups, key=lambda g: -len(g[0]))),
+                   tuple(address), tuple(checks.text_list(data, "alone", f, "alone")), tuple(checks.text_list(data, "all_home", f, "all_home")),
+                   tuple(checks.text_list(data, "object_verbs", f, "object_verbs")),
+                   frozenset(checks.text_list(data, "not_names", f, "not_names")))
 
 
 @dataclass(slots=True)
@@ -44,54 +95,209 @@ class Described:
 
     @property
     def empty(self) -> bool:
-        return not self.household and not self.members and self.size is None
+        """Nothing said about anyone: a bare "我" or "我爸" with no fact describes no household."""
+        return not self.household and self.size is None and not any(len(m) > 1 for m in self.members)
+
+    @property
+    def people(self) -> int:
+        return 0 if self.empty else len(self.members)
 
 
-def _member_facts(clause: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None,
-                  region: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    found = extract(clause, region_names, homes, region)
-    member = dict(found.member)
-    if any(w in clause for w in _FARMING):
-        member.setdefault("work_status", "务农")
-        member["can_farm"] = True
-    if "在家" in clause and "months_away" not in member and member.get("work_status") != "务工":
-        member["months_away"] = 0
-    if any(w in clause for w in ("上学", "读书", "在读")) or "school_stage" in member:
-        member.setdefault("work_status", "上学")
-    elif member.get("work_status") not in (None, "上学"):
-        member.setdefault("school_stage", "不在读")  # someone working or farming is not a pupil
-    return member, found.household
+@dataclass(slots=True)
+class _Mention:
+    start: int
+    end: int
+    relation: str  # "" for a pronoun, "enum" for "一个…" filling a group
+    count: int = 1
+    name: str = ""
+    relations: tuple[str, ...] = ()  # a group's people, when they differ (两公婆)
+
+
+def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
+    """Person words left to right, the longest at each place; possessives folded into the next;
+    nothing inside brackets."""
+    found: list[_Mention] = []
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    i = 0
+    while i < len(text):
+        inside = next((end for start, end in asides if start <= i < end), None)
+        if inside is not None:
+            i = inside
+            continue
+        mention = None
+        if head_name and text.startswith(head_name, i):
+            mention = _Mention(i, i + len(head_name), HEAD, name=head_name)
+        if mention is None:
+            for word, relations in persons.groups:
+                if text.startswith(word, i):
+                    mention = _Mention(i, i + len(word), relations[0], len(relations), relations=relations)
+                    break
+        if mention is None and (m := _COUNT.match(text, i)):
+            for word, relation in persons.words:
+                if text.startswith(word, m.end()) and relation != HEAD:
+                    mention = _Mention(i, m.end() + len(word), relation, int(to_digits(m.group(1)).replace("两", "2")))
+                    break
+        if mention is None:
+            for word, relation in persons.words:
+                if text.startswith(word, i) and not text.startswith("们", i + len(word)):  # 我们 is no one person
+                    mention = _Mention(i, i + len(word), relation)
+                    break
+        if mention is None and (m := _PRONOUN.match(text, i)) and not m.group(0).endswith("们"):
+            mention = _Mention(i, m.end(), "")
+        if mention is None and found and any(f.count > 1 for f in found) and (m := _ENUMERATION.match(text, i)):
+            mention = _Mention(i, m.end(), "enum")
+        if mention is None or (mention.relation not in ("", "enum", HEAD) and text[:i].endswith(persons.object_verbs)):
+            i = mention.end if mention is not None else i + 1
+            continue
+        found.append(mention)
+        i = mention.end
+    # "她老公", "我儿子", "儿子的女儿": a person word followed at once by another is a possessive.
+    folded: list[_Mention] = []
+    for mention in found:
+        if folded and mention.relation not in ("", "enum") and text[folded[-1].end:mention.start] in ("", "的", "家", "家的"):
+            owner = folded.pop()
+            if owner.relation not in ("", HEAD, "enum"):
+                mention.relation = CHAINS.get((owner.relation, mention.relation), mention.relation)
+                mention.relations = tuple(CHAINS.get((owner.relation, r), r) for r in mention.relations)
+            mention.start = owner.start
+        folded.append(mention)
+    return folded
+
+
+def relations_of(words: dict[str, str]) -> set[str]:
+    return set(words.values())
+
+
+def _head_name(text: str, persons: Persons) -> str:
+    """王大姐 in "王大姐家", 老周 in "五保户老周，…" — never a word for a relation (老伴, 老人)."""
+    relation_words = {w for w, _ in persons.words}
+    for pattern in persons.address:
+        for m in pattern.finditer(text):
+            name = m.group(1)
+            if name in persons.not_names or name in relation_words or any(w.startswith(name) or name.startswith(w) for w in relation_words if len(w) >= 2 and w.startswith("老")):
+                continue
+            if name not in _NOT_NAMES and not any(name.startswith(p) for p in _NOT_NAMES):
+                return name
+    return ""
 
 
 def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None = None,
                       region: str | None = None) -> Described:
-    """Members in the order mentioned; several children in one clause become several members."""
+    """Members in the order mentioned, with their facts; the household's own facts apart."""
+    persons = load_persons()
     described = Described()
     whole = extract(text, region_names, homes, region)
     described.size = whole.size
     described.region = whole.region
     region = whole.region or region
+    described.household.update(whole.household)
+    alone = any(w in text for w in persons.alone)
+    if alone:
+        described.size = 1
+    head_name = _head_name(text, persons)
+    mentions = _mentions(text, persons, head_name)
+    if alone and len({m.relation for m in mentions if m.relation}) <= 1:
+        # One person living alone: everything said is about them.
+        relation = next((m.relation for m in mentions if m.relation), HEAD)
+        person = {"relation": relation, **({"name": head_name} if head_name else {}), **_facts(text, region_names, homes, region)}
+        described.members = [_sensible(person)]
+        return described
+    members: list[dict[str, Any]] = []
+    head: dict[str, Any] | None = None
+    if head_name:
+        head = {"relation": HEAD, "name": head_name}
+        members.append(head)
+    open_group: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
-    for clause in filter(None, (c.strip() for c in _CLAUSE.split(text))):
-        person = _PERSON_PATTERN.search(clause)
-        facts, household_facts = _member_facts(clause, region_names, homes, region)
-        described.household.update(household_facts)
-        if person and (facts or _RELATION[person.group(0)] != "户主"):
-            relation = _RELATION[person.group(0)]
-            count = _COUNT.search(to_digits(clause).replace("两", "2"))
-            copies = int(to_digits(count.group(1)).replace("两", "2")) if count and count.group(1) else 1
-            if relation == "户主" and any(m.get("relation") == "户主" for m in described.members):
-                current = next(m for m in described.members if m.get("relation") == "户主")
+    # The text before the first person: a head without a person word ("今年45岁在广东打工…").
+    lead = text[:mentions[0].start] if mentions else text
+    lead_facts = _facts(lead, region_names, homes, region)
+    if lead_facts.get("tekun") is False and mentions and set(lead_facts) <= {"tekun", "months_away"}:
+        described.household["tekun_household"] = False  # "这户不是特困" is said of the household
+        lead_facts = {}
+    if lead_facts and head is None and not (mentions and described.size == 1):
+        head = {"relation": HEAD}
+        members.append(head)
+    if lead_facts and head is not None:
+        head.update(lead_facts)
+    for n, mention in enumerate(mentions):
+        part = text[mention.end:mentions[n + 1].start if n + 1 < len(mentions) else len(text)]
+        facts = _facts(part, region_names, homes, region)
+        if mention.relation == "":
+            target = current or head
+            if target is None:
+                head = target = {"relation": HEAD}
+                members.append(head)
+            target.update(facts)
+            continue
+        if mention.relation == "enum":
+            if open_group:
+                target = open_group.pop(0)
+                target.update(facts)
+                current = target
+            elif current is not None:
                 current.update(facts)
+            continue
+        if mention.relation == HEAD:
+            if head is None:
+                head = {"relation": HEAD}
+                members.append(head)
+            head.update(facts)
+            current = head
+            continue
+        relations = mention.relations or (mention.relation,) * max(1, mention.count)
+        group = []
+        for relation in relations:
+            if relation == HEAD and head is not None:
+                group.append(head)  # "两公婆": the head and the spouse
                 continue
-            for _ in range(max(1, copies)):
-                current = {"relation": relation, **facts}
-                described.members.append(current)
-        elif current is not None and facts:
-            current.update(facts)
-        elif facts and not described.members:
-            current = {"relation": "户主", **facts}
-            described.members.append(current)
-    if "income_per_head" in whole.household:  # a total and the size may sit in different clauses
-        described.household["income_per_head"] = whole.household["income_per_head"]
+            member = {"relation": relation}
+            if relation == HEAD:
+                head = member
+            members.append(member)
+            group.append(member)
+        if mention.count > 1:
+            for member in group:
+                member.update(_shared(facts))
+            open_group = list(group)
+        else:
+            group[0].update(facts)
+        current = group[-1]
+    if any(w in text for w in persons.all_home):
+        for member in members:
+            if member.get("work_status") != "务工":
+                member.setdefault("months_away", 0)
+    described.members = [_sensible(m) for m in members if len(m) > 1 or m.get("relation") != HEAD or head_name or len(members) == 1]
+    if described.size == 1 and not described.members:
+        described.members = [{"relation": HEAD}]
     return described
+
+
+_BARE_AGE = re.compile(r"^[，,、：:是]?([一二三四五六七八九十百\d]{1,4})(?:了|岁|多)?(?=[，,。、\u4e00-\u9fff]|$)(?![个元块万口亩斤年月日号级层])")
+
+
+def _facts(part: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None, region: str | None) -> dict[str, Any]:
+    found = extract(part, region_names, homes, region)
+    member = dict(found.member)
+    if "age" not in member and (m := _BARE_AGE.match(part)):  # "一个七十五，有高血压": a number after a person is an age
+        value = to_digits(m.group(1))
+        if value.isdigit() and 0 < int(value) <= 110:
+            member["age"] = int(value)
+    if "在家" in part and "months_away" not in member and member.get("work_status") != "务工":
+        member["months_away"] = 0
+    return member
+
+
+def _shared(facts: dict[str, Any]) -> dict[str, Any]:
+    """What "两个子女都读小学" says of each of them: not an age or a grade told of one."""
+    return {k: v for k, v in facts.items() if k not in ("age", "school_year", "name")}
+
+
+def _sensible(member: dict[str, Any]) -> dict[str, Any]:
+    """Sets become sorted lists (slots are JSON); a pupil is at school."""
+    out = {k: sorted(v) if isinstance(v, frozenset) else v for k, v in member.items()}
+    if out.get("school_stage") not in (None, "不在读"):
+        out.setdefault("work_status", "上学")
+    elif "boarding" in out:
+        del out["boarding"]  # "天天回家住" said of a worker is no school's boarding
+    return out

@@ -82,9 +82,14 @@ def terms(text: str) -> list[str]:
     stop = stopwords()
     words = [w for w in jieba.lcut_for_search(text) if len(w) >= 2 and not _NOT_TEXT.search(w) and w not in stop]
     bigrams: list[str] = []
-    for run in _NOT_TEXT.split(text):
-        bigrams.extend(b for i in range(len(run) - 1) if (b := run[i:i + 2]) not in stop)
+    for run in _NOT_TEXT.split(_stop_pattern().sub(" ", text)):
+        bigrams.extend(run[i:i + 2] for i in range(len(run) - 1))
     return words + ["#" + b for b in bigrams]
+
+
+@lru_cache(maxsize=1)
+def _stop_pattern() -> re.Pattern:
+    return re.compile("|".join(map(re.escape, sorted(stopwords(), key=len, reverse=True))))
 
 
 @dataclass(frozen=True, slots=True)

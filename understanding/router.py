@@ -23,6 +23,7 @@ from policy_kb.model import KnowledgeBase, Topic
 from understanding.answers import answer_words
 from understanding.entities import Entities, extract
 from understanding.fact_words import load_fact_words
+from understanding.household_parse import parse_description
 from understanding.lexicon import Lexicon, load_lexicon
 from understanding.passages import Found, PassageIndex
 from understanding.places import load_gazetteer
@@ -38,11 +39,12 @@ MARGIN = 5.0
 CLOSE = 2.5
 POSSIBLE = 28.0
 # A sentence of a document answers when it holds this share of the question's words (passages.py).
+FIT_REACH = 8.0  # how far below the best a measure the stated facts fit may be, and still win
 HOW_MUCH_REACH = 30.0  # how far below the best a measure with an amount may be, for a how-much question
 PASSAGE_OK = 20.0
 PASSAGE_STRONG = 35.0
 PASSAGE_WEIGHT = 15.0  # and this much matched weight: a question of two words matches any sentence
-_ABOUT_HOUSEHOLD = re.compile(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人")
+_ABOUT_HOUSEHOLD = re.compile(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人|(?:监测|低保|脱贫|贫困|特困|搬迁|五保|一|这|那)户|户主|一个人住|独居")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SYMBOLS = re.compile(r"[\s\W\d_]+")
 # "能退一半不", "有补助没", "去得冇": a yes-no question that ends in its negation.
@@ -83,6 +85,7 @@ class Reading:
     region: str
     candidates: list[Candidate]
     passages: list[Found] = field(default_factory=list)
+    people: int = 0  # how many people the message describes (household_parse)
     how_much: bool = False  # how much or how many: measures with an amount answer it
     procedure: bool = False
     money: bool = False  # how much money ("要交钱吗", "补几成")
@@ -210,7 +213,8 @@ class Understander:
         candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
                                          procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""))
         passages = self.passages.search(canonical, self.region_sources[region], limit=5)
-        return Reading(canonical, entities, region, candidates, passages, how_much, procedure, money)
+        people = parse_description(canonical, self.region_names, self.homes, region).people
+        return Reading(canonical, entities, region, candidates, passages, people, how_much, procedure, money)
 
     def route(self, text: str, region: str, on: dt.date) -> Route:
         read = self.read(text, region, on)
@@ -223,6 +227,12 @@ class Understander:
             return Route("smalltalk", talk, reading=read)
         if "income_per_head" in read.entities.household and self.words.kind("monitoring", canonical):
             return Route("intent", "monitoring_check", reading=read)
+        if read.people >= 2 or (read.people == 1 and (intent == "household_check" or self._describes_one(text, read))):
+            # A family described: the check, answer first; unless it asks one thing that one answer settles.
+            answered = self._answer_route(read, self.engine.params(read.region, on)) if self.is_question(text) and intent != "household_check" else None
+            if answered is not None and answered.kind in ("measure", "topic", "passage") and _settled(answered, read):
+                return replace(answered, offer="household_check")
+            return Route("intent", "household_check", reading=read)
         top = read.candidates[0] if read.candidates else None
         asks_amount = read.how_much and top is not None and top.measure is not None and top.score >= CONFIDENT
         if intent == "household_check" and not asks_amount and (_ABOUT_HOUSEHOLD.search(canonical) or not top or top.score < CONFIDENT):
@@ -234,6 +244,12 @@ class Understander:
         if intent and intent != "household_check":
             return Route("intent", intent, reading=read)
         return self._answer_route(read, self.engine.params(read.region, on)) or Route("unknown", reading=read)
+
+    def _describes_one(self, text: str, read: Reading) -> bool:
+        """One person described as a household ("五保户老周，一级残疾证，七十一岁，一个人住"), not a
+        question about one measure: no question asked, the household named, more than one fact."""
+        facts = read.entities.facts
+        return not self.is_question(text) and bool(_ABOUT_HOUSEHOLD.search(read.canonical) or read.entities.size) and len(facts) >= 2
 
     def _answer_route(self, read: Reading, params: dict) -> Route | None:
         """The measure, topic or sentence that answers the question; a choice when two are close."""
@@ -255,7 +271,7 @@ class Understander:
                 with_amount = [c for c in [top, *close] if c.measure is not None and c.measure.amounts]
                 if with_amount and len(with_amount) <= len(close):
                     top, close = with_amount[0], with_amount[1:]
-            pool = [c for c in candidates[:4] if top.score - c.score < MARGIN]
+            pool = [c for c in candidates[:4] if top.score - c.score < FIT_REACH]
             if len(pool) > 1:
                 fitting = _best_fit(pool, read, params)
                 if fitting is not None:
@@ -269,6 +285,14 @@ class Understander:
         if passage is not None and passage.score >= PASSAGE_OK:
             return Route("passage", reading=read)
         return None
+
+
+def _settled(route: Route, read: Reading) -> bool:
+    """A question about a described family that one answer settles: a measure matched with
+    confidence, or a sentence of a document for a procedure question."""
+    if route.kind == "measure":
+        return bool(read.candidates) and read.candidates[0].score >= CONFIDENT
+    return route.kind == "topic" or (route.kind == "passage" and read.procedure)
 
 
 def _best_fit(close: list[Candidate], read: Reading, params: dict) -> Candidate | None:

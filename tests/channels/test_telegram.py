@@ -17,7 +17,7 @@ from channels.server import start_server
 from channels.telegram import TelegramAdapter, TelegramConfig
 from conversation.assistant import Assistant
 from conversation.messages import Reply
-from tests.channels.channel_testkit import BOT_TOKEN, CHECK_STEPS, Counting, FakeBotAPI, check_answer, serving
+from tests.channels.channel_testkit import BOT_TOKEN, CHECK_STEPS, DESCRIPTION, Counting, FakeBotAPI, check_answer, serving
 
 SECRET = "webhook-secret_1"
 
@@ -146,7 +146,9 @@ def test_dialog_survives_a_restart(make_assistant: Callable[[], Assistant]) -> N
     async def scenario() -> None:
         core = Counting(make_assistant())
         async with telegram(core, api):
-            before = await start_check(Chat(api, core, 701), use_buttons=True)
+            chat = Chat(api, core, 701)
+            await start_check(chat, use_buttons=True)
+            before = await chat.say(DESCRIPTION)  # the read-back, with its choices as buttons
         core = Counting(make_assistant())  # a new process: new Assistant and store on the same file
         async with telegram(core, api):
             chat = Chat(api, core, 701)
