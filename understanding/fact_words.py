@@ -55,13 +55,13 @@ class FactWords:
             for pattern in rule.patterns:
                 for match in pattern.finditer(clause):
                     before = clause[:match.start()]
-                    if rule.wish and self.wish.search(before):
-                        continue
                     values = rule.sets
-                    if self.negation.search(before):
+                    if self.negation.search(before):  # the word right before decides first: 没低保
                         if rule.negated is None:
                             continue
                         values = rule.negated
+                    elif rule.wish and self.wish.search(before):
+                        continue
                     for spec, template in values:
                         value = _fill(spec, template, match)
                         if value is None:
@@ -144,4 +144,4 @@ def load_fact_words(path: Path = FACT_WORDS_FILE) -> FactWords:
         rules.append(Rule(_settings(raw["set"], f, raw.line_of("set"), what), patterns, negated,
                           bool(checks.typed(raw, "wish", (bool,), f, what, False)),
                           bool(checks.typed(raw, "override", (bool,), f, what, False))))
-    return FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"{wish}[^，。]{{0,4}}$"))
+    return FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"{wish}[^，。\\s]{{0,3}}$"))

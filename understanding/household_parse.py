@@ -257,12 +257,16 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             members.append(member)
             group.append(member)
         if mention.count > 1:
+            shared = facts if part.lstrip("，, ").startswith(("都", "全")) else _shared(facts)  # "两老都七十多": both
             for member in group:
-                member.update(_shared(facts))
+                member.update(shared)
             open_group = list(group)
         else:
             group[0].update(facts)
         current = group[-1]
+    spouses = [m for m in members if m.get("relation") == "配偶"]
+    if head is None and len(spouses) == 2:
+        spouses[0]["relation"] = HEAD  # "老公45，老婆43": a couple told of by someone else, one of them heads the household
     if any(w in text for w in persons.all_home):
         for member in members:
             if member.get("work_status") != "务工":
@@ -273,7 +277,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     return described
 
 
-_BARE_AGE = re.compile(r"^[，,、：:是]?([一二三四五六七八九十百\d]{1,4})(?:了|岁|多)?(?=[，,。、\u4e00-\u9fff]|$)(?![个元块万口亩斤年月日号级层])")
+_BARE_AGE = re.compile(r"^[，,、：:是都也今年已经]{0,3}([一二三四五六七八九十百\d]{1,4})(?:了|岁|多)?(?=[，,。、\s\u4e00-\u9fff]|$)(?![个元块万口亩斤年月日号级层])")
 
 
 def _facts(part: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None, region: str | None) -> dict[str, Any]:

@@ -173,7 +173,8 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
     ask: FactSpec | None = None
     choices: list[Choice] = []
     shown: list[Variant] = []
-    if judged.holds is False:
+    if judged.holds is False:  # the verdict leads: "……——不符合"
+        lines[0] = (1, lines[0][1] + "——按您说的情况不符合")
         lines += [(1, line) for line in _failing_lines(measure, household, member, params)]
     else:
         said = _stated(measure, household, member)
@@ -195,10 +196,11 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
             lines.append((1, ctx.texts["amount_depends"].format(what=deciding.label)))
         else:
             shown = variants
-            lines += [(1, f"金额：{amount_text(v.result)}") for v in variants]
+            # Lines not yet decided say so: "如果初中寄宿：750元/生/学期"; the one that holds is plain.
+            lines += [(1, f"金额：{'如果' if v.holds is None and len(variants) > 1 else ''}{amount_text(v.result)}") for v in variants]
             lines += [(2, f"  说明：{note}") for note in dict.fromkeys(v.result.note for v in variants if v.result.note)]
             uncovered = _uncovered(measure, deciding, variants, household, member, params) if deciding is not None else []
-            lines += [(1, f"{deciding.phrase(value)}：没有这项。") for value in uncovered if deciding is not None]
+            lines += [(1, f"如果{deciding.phrase(value)}：没有这项。") for value in uncovered if deciding is not None]
         if deciding is not None and deciding.type in ("enum", "bool"):
             offered = _offered(variants, deciding)
             if offered:
