@@ -430,8 +430,8 @@ def _parent_disabled(members: list[dict], parents: tuple[int, ...] | None) -> bo
     if not parents:
         return None
     grades = [members[i].get("disability") for i in parents]
-    if any(g not in (None, "无") for g in grades):
-        return True
+    if any(g not in (None, "无") for g in grades) or any(members[i].get("disability_certificate") is True for i in parents):
+        return True  # a grade, or a 残疾证 of a grade not said
     return False if all(g == "无" for g in grades) else None
 
 

@@ -36,7 +36,7 @@ CHAINS = {("子女", "子女"): "孙子女", ("子女", "配偶"): "儿媳", ("�
 _ASIDE = re.compile(r"[（(][^）)]*[）)]")  # "小儿子（孙子的叔叔）": who someone is, said again, is nobody new
 _PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
 _ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
-_COUNT = re.compile(r"([两二三四五2-5])个")
+_COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)")
 _NOT_NAMES = ("我们", "你们", "他们", "她们", "咱们", "我", "你", "他", "她", "这", "那", "自己", "大家", "人")
 
 
@@ -238,7 +238,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             elif current is not None:
                 current.update(facts)
             continue
-        if mention.relation == HEAD:
+        if mention.relation == HEAD and not mention.relations:
             if head is None:
                 head = {"relation": HEAD}
                 members.append(head)

@@ -20,6 +20,8 @@ from foundation.datafile import DataFileError, load_data
 
 PLACES_FILE = Path(__file__).parent / "lexicon_data" / "places.yaml"
 CATEGORIES = ("省外", "省内县外", "市内县外", "县内")
+_WORK_NEAR = re.compile(r"务工|打工|上班|干活|做工|工地|工厂|厂|做事|做嘢")
+_GOING = re.compile(r"在|去|到|跑|喺")
 
 Place = tuple[str, str | None, str | None]  # (province, city, county); city and county may be unknown
 
@@ -58,14 +60,17 @@ class Gazetteer:
             if pattern.search(text):
                 return category
         places = self._named(text)
-        work: Place | None = None
-        for start, _end, where in places:
+        candidates: list[tuple[int, Place]] = []
+        for start, end, where in places:
             if self.home_words.search(text[max(0, start - 4):start]):
                 home = where
-            elif work is None:
-                work = where
-        if work is not None:
-            return _category(work, home)
+                continue
+            # The place someone works in is the one said with the work ("在丽江务工"), not the county
+            # the household is of ("鹤庆县监测户……").
+            near = _WORK_NEAR.search(text[end:end + 6]) or _GOING.search(text[max(0, start - 2):start])
+            candidates.append((2 if near else 0 if home is not None and where == home else 1, where))
+        if candidates:
+            return _category(max(candidates, key=lambda c: c[0])[1], home)
         for category, pattern in self.nearby:
             if pattern.search(text):
                 return category
