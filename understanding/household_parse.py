@@ -118,11 +118,17 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
     nothing inside brackets."""
     found: list[_Mention] = []
     asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    # Only where some person word could start is worth a look (most of a message is none).
+    starts = sorted({m.start() for m in _starts(persons).finditer(text)}
+                    | ({i for i in range(len(text)) if text.startswith(head_name, i)} if head_name else set()))
+    position = 0
     i = 0
-    while i < len(text):
-        inside = next((end for start, end in asides if start <= i < end), None)
-        if inside is not None:
-            i = inside
+    while position < len(starts):
+        i = starts[position]
+        position += 1
+        if i < (found[-1].end if found else 0):
+            continue
+        if any(start <= i < end for start, end in asides):
             continue
         mention = None
         if head_name and text.startswith(head_name, i):
@@ -147,10 +153,11 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
         if mention is None and found and any(f.count > 1 for f in found) and (m := _ENUMERATION.match(text, i)):
             mention = _Mention(i, m.end(), "enum")
         if mention is None or (mention.relation not in ("", "enum", HEAD) and text[:i].endswith(persons.object_verbs)):
-            i = mention.end if mention is not None else i + 1
+            if mention is not None:
+                while position < len(starts) and starts[position] < mention.end:
+                    position += 1
             continue
         found.append(mention)
-        i = mention.end
     # "她老公", "我儿子", "儿子的女儿": a person word followed at once by another is a possessive.
     folded: list[_Mention] = []
     for mention in found:
@@ -166,6 +173,12 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
 
 def relations_of(words: dict[str, str]) -> set[str]:
     return set(words.values())
+
+
+@lru_cache(maxsize=1)
+def _starts(persons: Persons) -> re.Pattern:
+    words = sorted({w for w, _ in persons.words} | {w for w, _ in persons.groups}, key=len, reverse=True)
+    return re.compile("(?=" + "|".join([*map(re.escape, words), _PRONOUN.pattern, _COUNT.pattern, _ENUMERATION.pattern]) + ")")
 
 
 def _head_name(text: str, persons: Persons) -> str:

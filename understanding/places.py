@@ -40,19 +40,15 @@ class Gazetteer:
         return None
 
     def _named(self, text: str) -> list[tuple[int, int, Place]]:
-        """Place names in the text, left to right, a longer name winning where two overlap."""
-        found: list[tuple[int, int, Place]] = []
-        taken = [False] * len(text)
-        for name, where in self.names:
-            start = text.find(name)
-            while start >= 0:
-                end = start + len(name)
-                if not any(taken[start:end]):
-                    found.append((start, end, where))
-                    for i in range(start, end):
-                        taken[i] = True
-                start = text.find(name, end)
-        return sorted(found)
+        """Place names in the text, left to right, the longest name at each place."""
+        by_name = self._by_name()
+        return [(m.start(), m.end(), by_name[m.group(0)]) for m in self._pattern().finditer(text)]
+
+    def _by_name(self) -> dict[str, Place]:
+        return _names_table(self.names)
+
+    def _pattern(self) -> re.Pattern:
+        return _names_pattern(self.names)
 
     def work_place(self, text: str, home: Place | None) -> str | None:
         """The category of the work place the text names, relative to `home`; None when unsure."""
@@ -75,6 +71,16 @@ class Gazetteer:
             if pattern.search(text):
                 return category
         return None
+
+
+@lru_cache(maxsize=4)
+def _names_table(names: tuple[tuple[str, Place], ...]) -> dict[str, Place]:
+    return dict(names)
+
+
+@lru_cache(maxsize=4)
+def _names_pattern(names: tuple[tuple[str, Place], ...]) -> re.Pattern:
+    return re.compile("|".join(re.escape(n) for n, _ in names))  # names are longest first
 
 
 def _category(work: Place, home: Place | None) -> str | None:
