@@ -218,8 +218,8 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
     groups: dict[tuple[str, str], dict] = {}
     for u in result.undecided:
         missing = [m for m in u.missing if m[1] != "household.members"]
-        if len(missing) != 1:
-            continue  # 差一点 is one fact away
+        if len(missing) != 1 or (spec := model.get(missing[0][1])) is not None and spec.type == "set":
+            continue  # 差一点 is one fact away, and not "if someone falls ill"
         path = missing[0][1]
         if path.startswith(PARAM_PREFIX):
             wanted = "当地今年公布的标准"
@@ -304,15 +304,31 @@ def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -
             expired.setdefault(source, []).append(number)
     for source, numbers in expired.items():
         lines.append(f"注意：{expiry_warning(result.sources[source])}（第{'、'.join(map(str, numbers))}项）")
+    for source in dict.fromkeys(u.measure.source.source for u in result.undecided):  # said of the 差一点 too
+        if source not in expired and result.sources[source].expired_on(result.date):
+            lines.append(f"注意：{expiry_warning(result.sources[source])}")
     if not result.entitlements:
         lines.append("按现有情况，暂时没有确定能享受的措施。")
-    by_member: dict[int | None, list[str]] = {}
+    # An item several members get alike (医保资助50%) is said once for them, not on every member's line.
+    alike: dict[tuple[str, str], list[tuple[int, Entitlement]]] = {}
     for number, e in enumerate(firm, 1):
         if e.member is not None:
+            alike.setdefault((e.measure.id, item_brief(e)), []).append((number, e))
+    shared = {key: items for key, items in alike.items() if len(items) > 1}
+    by_member: dict[int | None, list[str]] = {}
+    for number, e in enumerate(firm, 1):
+        if e.member is not None and (e.measure.id, item_brief(e)) not in shared:
             by_member.setdefault(e.member, []).append(f"{number}.{e.measure.mark}{item_brief(e)}")
     for index in range(len(household.members or [])):
         if index in by_member:
             lines.append(f"{member_brief(household, index)}：{'；'.join(by_member[index])}")
+    by_people: dict[tuple[int | None, ...], list[str]] = {}
+    for (_, brief), items in shared.items():
+        by_people.setdefault(tuple(e.member for _, e in items), []).append(f"{items[0][0]}.{items[0][1].measure.mark}{brief}")
+    for people, texts in by_people.items():
+        everyone = len(people) == len(household.members or [])
+        who = "每人" if everyone else "、".join(household.member_label(i) for i in people if i is not None)
+        lines.append(f"{who}：{'；'.join(texts)}")
     for number, e in enumerate(firm, 1):
         if e.member is None:  # the household's own items: one line each, a figure only when there is one
             brief = item_brief(e)

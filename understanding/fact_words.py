@@ -144,4 +144,5 @@ def load_fact_words(path: Path = FACT_WORDS_FILE) -> FactWords:
         rules.append(Rule(_settings(raw["set"], f, raw.line_of("set"), what), patterns, negated,
                           bool(checks.typed(raw, "wish", (bool,), f, what, False)),
                           bool(checks.typed(raw, "override", (bool,), f, what, False))))
-    return FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"{wish}[^，。\\s]{{0,3}}$"))
+    # "已经纳入特困" is no wish: a wish word right after 已/经 is not one.
+    return FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"(?<!已)(?<!经){wish}[^，。\\s]{{0,3}}$"))

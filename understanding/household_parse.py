@@ -33,10 +33,12 @@ HEAD = "户主"
 # A possessive chain: the relation to the head of "X's Y".
 CHAINS = {("子女", "子女"): "孙子女", ("子女", "配偶"): "儿媳", ("配偶", "父母"): "父母", ("户主", "父母"): "父母",
           ("孙子女", "父母"): "子女"}
+_AND = re.compile(r"^[和跟与同、]$|^还有$")  # "我和老公…": the first shares what is said of the second
+_ALL_OF_THEM = re.compile(r"[，,]\s*(?=都|全)")  # "一个读高三一个读初二，都住校": the tail is said of them all
 _ASIDE = re.compile(r"[（(][^）)]*[）)]")  # "小儿子（孙子的叔叔）": who someone is, said again, is nobody new
 _PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
 _ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
-_COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)")
+_COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)|(俩)个?")
 _NOT_NAMES = ("我们", "你们", "他们", "她们", "咱们", "我", "你", "他", "她", "这", "那", "自己", "大家", "人")
 
 
@@ -141,7 +143,7 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
         if mention is None and (m := _COUNT.match(text, i)):
             for word, relation in persons.words:
                 if text.startswith(word, m.end()) and relation != HEAD:
-                    mention = _Mention(i, m.end() + len(word), relation, int(to_digits(m.group(1)).replace("两", "2")))
+                    mention = _Mention(i, m.end() + len(word), relation, 2 if m.group(2) else int(to_digits(m.group(1)).replace("两", "2")))
                     break
         if mention is None:
             for word, relation in persons.words:
@@ -221,6 +223,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
         head = {"relation": HEAD, "name": head_name}
         members.append(head)
     open_group: list[dict[str, Any]] = []
+    group_members: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     # The text before the first person: a head without a person word ("今年45岁在广东打工…").
     lead = text[:mentions[0].start] if mentions else text
@@ -233,9 +236,16 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
         members.append(head)
     if lead_facts and head is not None:
         head.update(lead_facts)
+    sharing: list[dict[str, Any]] = []  # members waiting for the facts of the next ("我和老公")
     for n, mention in enumerate(mentions):
         part = text[mention.end:mentions[n + 1].start if n + 1 < len(mentions) else len(text)]
-        facts = _facts(part, region_names, homes, region)
+        joined = bool(_AND.match(part.strip()))
+        tail_facts: dict[str, Any] = {}
+        if mention.relation == "enum" and open_group is not None:
+            head_part, *tail = _ALL_OF_THEM.split(part, maxsplit=1)
+            if tail:
+                part, tail_facts = head_part, _facts(tail[0], region_names, homes, region)
+        facts = {} if joined else _facts(part, region_names, homes, region)
         if mention.relation == "":
             target = current or head
             if target is None:
@@ -250,15 +260,26 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
                 current = target
             elif current is not None:
                 current.update(facts)
+            for member in group_members:
+                for key, value in tail_facts.items():
+                    member.setdefault(key, value)
             continue
         if mention.relation == HEAD and not mention.relations:
             if head is None:
                 head = {"relation": HEAD}
                 members.append(head)
             head.update(facts)
+            for waiting in sharing:
+                waiting.update({k: v for k, v in facts.items() if k not in ("age", "name")})
+            sharing = [head] if joined else []
             current = head
             continue
         relations = mention.relations or (mention.relation,) * max(1, mention.count)
+        same = [m for m in members if m.get("relation") == mention.relation]
+        if mention.count > 1 and len(set(relations)) == 1 and len(same) >= mention.count:
+            for member in same[-mention.count:]:  # "俩孩子都没有残疾": the children already named
+                member.update(_shared(facts))
+            continue
         group = []
         for relation in relations:
             if relation == HEAD and head is not None:
@@ -274,8 +295,12 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             for member in group:
                 member.update(shared)
             open_group = list(group)
+            group_members = list(group)
         else:
             group[0].update(facts)
+        for waiting in sharing:
+            waiting.update({k: v for k, v in facts.items() if k not in ("age", "name")})
+        sharing = group if joined else []
         current = group[-1]
     spouses = [m for m in members if m.get("relation") == "配偶"]
     if head is None and len(spouses) == 2:
