@@ -32,23 +32,15 @@ class Gazetteer:
     relative: tuple[tuple[str, re.Pattern], ...]
     nearby: tuple[tuple[str, re.Pattern], ...]
     home_words: re.Pattern
+    named_pattern: re.Pattern  # any name, the longest at each place
+    table: dict[str, Place]
 
     def place(self, name: str) -> Place | None:
-        for known, where in self.names:
-            if known == name:
-                return where
-        return None
+        return self.table.get(name)
 
     def _named(self, text: str) -> list[tuple[int, int, Place]]:
         """Place names in the text, left to right, the longest name at each place."""
-        by_name = self._by_name()
-        return [(m.start(), m.end(), by_name[m.group(0)]) for m in self._pattern().finditer(text)]
-
-    def _by_name(self) -> dict[str, Place]:
-        return _names_table(self.names)
-
-    def _pattern(self) -> re.Pattern:
-        return _names_pattern(self.names)
+        return [(m.start(), m.end(), self.table[m.group(0)]) for m in self.named_pattern.finditer(text)]
 
     def work_place(self, text: str, home: Place | None) -> str | None:
         """The category of the work place the text names, relative to `home`; None when unsure."""
@@ -71,16 +63,6 @@ class Gazetteer:
             if pattern.search(text):
                 return category
         return None
-
-
-@lru_cache(maxsize=4)
-def _names_table(names: tuple[tuple[str, Place], ...]) -> dict[str, Place]:
-    return dict(names)
-
-
-@lru_cache(maxsize=4)
-def _names_pattern(names: tuple[tuple[str, Place], ...]) -> re.Pattern:
-    return re.compile("|".join(re.escape(n) for n, _ in names))  # names are longest first
 
 
 def _category(work: Place, home: Place | None) -> str | None:
@@ -143,4 +125,5 @@ def load_gazetteer(path: Path = PLACES_FILE) -> Gazetteer:
     home = checks.text_list(data, "home", f, "home")
     ordered = tuple(sorted(((n, w) for n, w in names.items() if len(n) >= 2), key=lambda nw: -len(nw[0])))
     return Gazetteer(ordered, _patterns(relative, f, "relative"), _patterns(nearby, f, "nearby"),
-                     re.compile("(?:" + "|".join(map(re.escape, home)) + ")$"))
+                     re.compile("(?:" + "|".join(map(re.escape, home)) + ")$"),
+                     re.compile("|".join(re.escape(n) for n, _ in ordered)), dict(ordered))
