@@ -192,6 +192,12 @@ def member_brief(household: Household, index: int) -> str:
     return f"{label}（{'，'.join(parts)}）" if parts else label
 
 
+def _short_label(household: Household, index: int) -> str:
+    """"子女（13岁）": enough to tell two children apart."""
+    age = (household.members or [])[index].get("age")
+    return f"{household.member_label(index)}（{age}岁）" if age is not None else household.member_label(index)
+
+
 def numbered_items(result: Result) -> tuple[list[Entitlement], list[Entitlement]]:
     """The items as numbered in the chat: ★ and county measures first (by member, then the
     household's), then the ● ones ("更多")."""
@@ -202,12 +208,14 @@ def numbered_items(result: Result) -> tuple[list[Entitlement], list[Entitlement]
     return firm, optional
 
 
-def requirement_of(measure: Measure, path: str, params: dict) -> str:
-    """What the part of a measure's condition that reads `path` asks, in words."""
-    for part in conditions(measure.when):
-        if path in part.facts:
-            return requirement(part, params)
-    return ""
+def requirement_of(measure: Measure, path: str, params: dict, household: dict | None = None, member: dict | None = None,
+                   members: list | None = None) -> str:
+    """What the part of a measure's condition that reads `path` and is still open asks, in words
+    ("年龄不超过59岁" when 年满16 is already known)."""
+    parts = [p for p in conditions(measure.when) if path in p.facts]
+    if household is not None:
+        parts = [p for p in parts if p.ev(household, member, params, members) is None] or parts
+    return requirement(parts[0], params) if parts else ""
 
 
 def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> list[str]:
@@ -226,9 +234,9 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
         else:
             spec = model.get(path)
             judged = f"（由{spec.judged_by}认定）" if spec is not None and spec.judged_by else ""
-            wanted = (requirement_of(u.measure, path, u.params) or (spec.label if spec else path)) + judged
             members = u.household.members
             member = members[u.member] if u.member is not None and members else {}
+            wanted = (requirement_of(u.measure, path, u.params, u.household.facts, member, members) or (spec.label if spec else path)) + judged
             bound = next((b for b in bounds(u.measure.when, u.household.facts, member or {}, u.params) if b.path == path and b.text), None)
             if bound is not None:
                 wanted = bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
@@ -327,7 +335,7 @@ def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -
         by_people.setdefault(tuple(e.member for _, e in items), []).append(f"{items[0][0]}.{items[0][1].measure.mark}{brief}")
     for people, texts in by_people.items():
         everyone = len(people) == len(household.members or [])
-        who = "每人" if everyone else "、".join(household.member_label(i) for i in people if i is not None)
+        who = "每人" if everyone else "、".join(_short_label(household, i) for i in people if i is not None)
         lines.append(f"{who}：{'；'.join(texts)}")
     for number, e in enumerate(firm, 1):
         if e.member is None:  # the household's own items: one line each, a figure only when there is one

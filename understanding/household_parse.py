@@ -291,7 +291,8 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             members.append(member)
             group.append(member)
         if mention.count > 1:
-            shared = facts if part.lstrip("，, ").startswith(("都", "全")) else _shared(facts)  # "两老都七十多": both
+            # "两老都七十多": both; "两公婆四十多岁": a couple, of about an age
+            shared = facts if part.lstrip("，, ").startswith(("都", "全")) or len(set(relations)) > 1 else _shared(facts)
             for member in group:
                 member.update(shared)
             open_group = list(group)

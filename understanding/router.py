@@ -49,6 +49,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SYMBOLS = re.compile(r"[\s\W\d_]+")
 # "能退一半不", "有补助没", "去得冇": a yes-no question that ends in its negation.
 _TAIL_QUESTION = re.compile(r"[\u4e00-\u9fff]{2}(?:不|没|冇|未|没有|不得)[？?。!！]*$")
+_ITEM_REFERENCE = re.compile(r"^\s*(?:怎么办|怎么申请|原文|依据|出处|详细|详情)\s*第?[0-9一二三四五六七八九十]{1,3}\s*(?:项|个|条)?\s*$")
 _NOT_WORDS = re.compile(r"[\s\W_]+")  # emoji, punctuation and spaces
 
 
@@ -189,6 +190,8 @@ class Understander:
 
     def is_question(self, text: str) -> bool:
         """Whether a message asks something (吗, 多少, 怎么, 是不是 …), read in canonical form."""
+        if _ITEM_REFERENCE.match(text):
+            return False  # "怎么办 3": an item of a result asked for, not a question to answer
         canonical = self.lexicon.canonical(text)
         return (self.words.kind("asking", canonical) or self.words.kind("asking", text)
                 or bool(_TAIL_QUESTION.search(text.strip())))
