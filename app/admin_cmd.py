@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     invite = actions.add_parser("invite", parents=[common], help="生成一次性邀请码")
     invite.add_argument("--role", required=True, choices=INVITE_ROLES, help="cadre 村干部/结对帮扶人，township 乡镇，county 县级，admin 管理员")
     invite.add_argument("--village", action="append", default=[], help="村名（村干部必填，可写多次）")
-    invite.add_argument("--region", help="地区，如 鹤庆县（乡镇、县级审核人必填）")
+    invite.add_argument("--region", help="县，如 鹤庆县（除管理员外都必填）")
     invite.add_argument("--days", type=float, default=7, help="几天内有效，默认 7")
     invite.set_defaults(func=run_invite)
     listing = actions.add_parser("list", parents=[common], help="列出有角色的用户")
@@ -65,8 +65,8 @@ def run_invite(args: argparse.Namespace) -> int:
     if args.role == "cadre" and not args.village:
         print("村干部的邀请码要写 --village 村名。")
         return 2
-    if args.role in ("township", "county") and region is None:
-        print("乡镇、县级审核人的邀请码要写 --region 地区。")
+    if args.role != "admin" and region is None:  # a village is only known by its county: two may both have a 金墩村
+        print("邀请码要写 --region 县名（如 鹤庆县）：不同县可能有同名的村。")
         return 2
     store = _store(args)
     try:

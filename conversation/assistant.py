@@ -24,11 +24,13 @@ from conversation.context import Context, Services
 from conversation.flow import FlowRunner, FlowTurn, load_flows
 from conversation.messages import ChannelLimits, Choice, Incoming, Reply
 from conversation.render import fit
-from conversation.session import Session, Sessions, Turn
+from conversation.session import SESSION_TIMEOUT, Session, Sessions, Turn
 from conversation.skill import Handler, Outcome, Skill, Start, merge_hooks
 from foundation import checks
 from foundation.datafile import load_data
-from foundation.text import clean
+from foundation.privacy import mask_text
+from foundation.text import clean, printable
+from storage.base import StoreUnavailable
 from understanding.answers import is_refusal, is_unknown, ordinal, parse_choice
 from understanding.router import Route
 
@@ -36,9 +38,10 @@ log = logging.getLogger(__name__)
 _ENDS_AS_QUESTION = re.compile(r"[？?吗呢嘛么]$")
 
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
-SESSION_TIMEOUT = 30 * 60
 MAX_TEXT = 500
 HOUSEHOLD_FLOW = "household_check"
+# Intents answered inside a form too: they only read (an application's true state, the income line).
+READ_ONLY_INTENTS = ("monitoring_check", "application_status")
 # The intents that answer a question about a measure, a topic, or from a document's sentence.
 ANSWERING = {"measure": "measure_question", "topic": "topic_question", "passage": "passage_question"}
 
@@ -104,8 +107,13 @@ class Assistant:
     def step(self, turn: Turn, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
         """The replies to `msg`, changing `turn.session`; no session I/O (the caller saves)."""
         session = turn.session
+        before = session.to_json()
         try:
             replies = self._step(session, msg, limits)
+        except StoreUnavailable:  # the database is busy or gone: the session stays as it was, the user sends again
+            log.warning("the store did not answer a message on %s in time", msg.channel)
+            turn.session = Session.from_json(session.channel, session.user, before)
+            replies = [Reply(self.texts["store_busy"])]
         except Exception:  # a bug must never show a traceback to a villager, nor trap them in a loop
             log.exception("failed to handle a message on %s", msg.channel)
             session.end_flow()
@@ -121,10 +129,20 @@ class Assistant:
         clock = self.services.clock
         now = clock.now()
         replies: list[Reply] = []
-        if session.flow is not None and session.updated is not None and now - session.updated > SESSION_TIMEOUT:
-            session.end_flow()
-            replies.append(Reply(self.texts["timeout"]))
         ctx = Context(self.services, session, limits, session.region or self.services.default_region, clock.today())
+        session.recent = {k: v for k, v in session.recent.items() if not isinstance(v, dict) or now - v.get("at", now) <= SESSION_TIMEOUT}
+        if session.expired:
+            session.expired = False
+            replies.append(Reply(self.texts["expired"]))
+        elif session.flow is not None and session.updated is not None and now - session.updated > SESSION_TIMEOUT:
+            if not session.keeps_draft:
+                session.end_flow()
+                replies.append(Reply(self.texts["timeout"]))
+            elif not self.services.understander.command((msg.text or "").strip()):
+                # A form the user consented to was kept: they are told so and asked its question
+                # again; a message after half an hour is not taken as the answer to it.
+                session.updated = now
+                return [Reply(self.texts["draft_kept"]), self.runner.prompt(session.flow, ctx)]
         replies += self._dispatch(msg, session, ctx)
         if ctx.region != self.services.default_region or session.region:
             session.region = ctx.region
@@ -141,7 +159,7 @@ class Assistant:
         if msg.kind == "follow":
             session.end_flow()
             return [Reply(self.texts["welcome"]), self._menu(session)]
-        text = (msg.text or "").strip()
+        text = printable(msg.text or "").strip()  # from any channel: no NUL, control character or lone surrogate goes further
         notes: list[Reply] = []
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT]
@@ -198,7 +216,7 @@ class Assistant:
         step = self.runner.step(session.flow)
         if session.flow.flow != HOUSEHOLD_FLOW and step.asides and self.services.understander.read(text, ctx.region, ctx.today).people >= 2:
             # A family described in the middle of something else: kept, and the check offered.
-            session.recent["description"] = {"text": text[:MAX_TEXT], "at": self.services.clock.now()}
+            session.recent["description"] = {"text": mask_text(text[:MAX_TEXT]), "at": self.services.clock.now()}
             return [Reply(self.texts["offer_check"]), self.runner.prompt(session.flow, ctx)]
         if step.asides and not (step.type == "yes_no" and is_refusal(text)):  # to a yes/no question a refusal is no
             aside = self._aside(text, session, ctx, free_text=step.type == "text")
@@ -232,7 +250,7 @@ class Assistant:
             route = Route("topic" if ctx.view().topic(first) else "measure", first.removeprefix("topic:"), reading=route.reading)
         if route.kind in ANSWERING:
             answer = self.intents[ANSWERING[route.kind]](ctx, text, route).replies
-        elif route.kind == "intent" and route.name == "monitoring_check":
+        elif route.kind == "intent" and route.name in READ_ONLY_INTENTS:
             answer = self.intents[route.name](ctx, text, route).replies
         elif route.kind == "intent":
             answer = [Reply(self.texts["aside_later"])]
@@ -307,7 +325,7 @@ class Assistant:
             ctx.region = route.reading.region
             if route.reading.people and not (route.kind == "intent" and route.name == "household_check"):
                 # Someone described, but asked about something else: kept, so a check asked for next starts from it.
-                session.recent["description"] = {"text": text[:MAX_TEXT], "at": self.services.clock.now()}
+                session.recent["description"] = {"text": mask_text(text[:MAX_TEXT]), "at": self.services.clock.now()}
         if route.kind == "intent" or route.kind in ANSWERING:
             replies = self._intent(route, text, session, ctx)
             return replies + ([Reply(self.texts["offer_" + route.offer])] if route.offer else [])

@@ -20,6 +20,7 @@ from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Start
 from foundation import checks
 from foundation.datafile import DataFileError, load_data
+from foundation.privacy import mask_text
 from understanding.answers import Reprompt, parse_choice, parse_typed
 
 ANSWER_TYPES = ("yes_no", "int", "number", "text")
@@ -163,7 +164,8 @@ class FlowRunner:
             return step.values[parse_choice(text, step.choices, yes_no=step.type == "yes_no")]
         if step.parse:
             return self.hooks.parsers[step.parse](ctx, text)
-        return parse_typed(step.type or "text", text)
+        value = parse_typed(step.type or "text", text)
+        return mask_text(value) if isinstance(value, str) else value  # free text keeps no phone, ID or card number
 
     def _reprompt(self, step: Step, state: FlowState, ctx: Any, why: str) -> Reply:
         question = self._question(step, state, ctx)

@@ -20,6 +20,8 @@ from typing import Any
 from storage.base import SessionStore
 
 HISTORY = 10  # how many answers 返回 can undo
+SESSION_TIMEOUT = 30 * 60  # a silent conversation ends after this (seconds)
+DRAFT_KEPT = 7 * 24 * 3600  # a form the user consented to is kept this long for them to finish
 _ABSENT = {"__absent__": True}  # a delta's marker for "this key did not exist"
 
 
@@ -53,6 +55,20 @@ class Session:
     history: list[dict[str, Any]] = field(default_factory=list)  # 返回: deltas, newest last
     updated: float | None = None  # when the user last wrote
     recent: dict[str, Any] = field(default_factory=dict)  # short-lived facts (an application just submitted)
+    expired: bool = False  # the store emptied it: the conversation was silent past its expiry
+
+    @property
+    def keeps_draft(self) -> bool:
+        """A form the user consented to keeps past the timeout: they are told it was kept."""
+        return self.flow is not None and self.flow.slots.get("consent") is True
+
+    def expires_at(self) -> float | None:
+        """When the store may empty the session: what was said in it (a form, a description, the
+        last result) goes with the timeout, unless the user consented to keep it; a session with
+        nothing but the county does not expire."""
+        if self.updated is None or not (self.flow or self.pending or self.history or self.recent):
+            return None
+        return self.updated + (DRAFT_KEPT if self.keeps_draft else SESSION_TIMEOUT)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -68,6 +84,9 @@ class Session:
             data["updated"] = self.updated
         if self.recent:
             data["recent"] = self.recent
+        expires = self.expires_at()
+        if expires is not None:
+            data["expires_at"] = expires
         return data
 
     @classmethod
@@ -75,7 +94,8 @@ class Session:
         data = data or {}
         flow = data.get("flow")
         return cls(channel, user, data.get("region"), FlowState.from_json(flow) if isinstance(flow, dict) and flow.get("flow") else None,
-                   data.get("pending"), list(data.get("history") or []), data.get("updated"), dict(data.get("recent") or {}))
+                   data.get("pending"), list(data.get("history") or []), data.get("updated"), dict(data.get("recent") or {}),
+                   bool(data.get("expired")))
 
     # -- the flow --------------------------------------------------------------------------
     def end_flow(self) -> None:

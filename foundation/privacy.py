@@ -14,8 +14,13 @@ from foundation.text import normalize_width
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _SEPARATORS = re.compile(r"[\s\-—－_·.]+")
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_GAP = r"[ \t\-—－·.]?"  # how people space a number they type: 138 1234 5678, 138-1234-5678
+PHONE_IN_TEXT = re.compile(rf"(?<!\d)(?:\+?86{_GAP})?(1[3-9]\d){_GAP}\d{{4}}{_GAP}(\d{{4}})(?!\d)")
 ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# A bank card: 16 to 19 digits, grouped by fours or not.
+CARD_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z])(\d{{4}})(?:{_GAP}\d){{8,11}}{_GAP}(\d{{4}})(?![0-9A-Za-z])")
+# A number said in Chinese digits (一三八一二三四五六七八, 幺三八…): eleven or more in a row is a phone or longer.
+CHINESE_DIGITS_IN_TEXT = re.compile(r"([零〇一二三四五六七八九幺两]{3})[零〇一二三四五六七八九幺两]{4,}([零〇一二三四五六七八九幺两]{4})")
 
 
 def normalize_phone(text: str) -> str | None:
@@ -49,6 +54,10 @@ def mask_id(id_number: str | None) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Every ID and mobile number in free text, masked (138****5678, 4401**********1234)."""
+    """Every ID, bank-card and mobile number in free text, masked (4401**********1234,
+    6222********1234, 138****5678, 一三八****五六七八). Free text is stored this way: only the
+    dedicated fields that need a full number keep one."""
     text = ID_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 10}{m.group(2)}", text)
-    return PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    text = CARD_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(2)}", text)
+    text = PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    return CHINESE_DIGITS_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)

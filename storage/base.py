@@ -14,6 +14,11 @@ from typing import Any, Protocol
 from .records import Application, ApplicationEvent, Invite, Reminder, User
 
 
+class StoreUnavailable(Exception):
+    """The database did not answer in time (another process holds the lock, the server is gone):
+    nothing of the transaction was kept, and trying again later may work."""
+
+
 class SessionStore(Protocol):
     """Conversation sessions, per (channel, user), and the replies kept for channel retries."""
 
@@ -129,6 +134,10 @@ class ApplicationStore(Protocol):
         ...
 
     def events(self, number: str) -> list[ApplicationEvent]: ...
+
+    def record_event(self, number: str, actor: str, note: str) -> bool:
+        """An audit event that changes nothing (a refused step, a full number shown); False if no such application."""
+        ...
 
 
 

@@ -8,10 +8,12 @@ re-checks against the newest row version when two transactions touch the same ro
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -20,8 +22,12 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg.types.string import TextLoader
 
+from .base import StoreUnavailable
 from .sql import POSTGRES, Tx
 from .sqlstore import SqlStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POOL_SIZE = 8
 MIGRATION_LOCK = 0x66616E70696E  # pg_advisory_xact_lock key ("fanpin"): one migrating process at a time
@@ -38,6 +44,12 @@ class PostgresStore(SqlStore):
         self._conninfo, self._schema = _conninfo(url)
         self._pool = _Pool(self._connect, pool_size)
         self.migrate()
+
+    def _transact(self, work: Callable[[Tx], T], write: bool) -> T:
+        try:
+            return super()._transact(work, write)
+        except psycopg.OperationalError as exc:  # the server is gone or the connection broke twice
+            raise StoreUnavailable(str(exc)) from exc
 
     def _connect(self) -> psycopg.Connection:
         conn = psycopg.connect(self._conninfo, autocommit=False, row_factory=dict_row)
@@ -59,6 +71,30 @@ class PostgresStore(SqlStore):
         tx.one("SELECT pg_advisory_xact_lock(?)", MIGRATION_LOCK)
         if self._schema:
             tx.run(f"CREATE SCHEMA IF NOT EXISTS {self._schema}")  # a checked plain identifier, as in search_path
+
+    def _scrub(self, tables: tuple[str, ...]) -> None:
+        """Old row versions stay in the table files until a vacuum: VACUUM FULL writes each table
+        anew (the old file is removed). The WAL still holds the values as they were written: a
+        switch to a new segment and two checkpoints let the server drop the old segments, which
+        it deletes (rather than keeping them for reuse, content and all) when `wal_recycle` is off.
+        Switching and checkpointing need a superuser (or pg_checkpoint and EXECUTE on
+        pg_switch_wal); without them the tables are still clean and a warning says what is left."""
+        with self._connection() as conn:
+            conn.autocommit = True
+            try:
+                for table in tables:
+                    conn.execute(f"VACUUM FULL {table}")
+                try:
+                    for statement in ("CHECKPOINT", "SELECT pg_switch_wal()", "CHECKPOINT"):
+                        conn.execute(statement)
+                    recycled = conn.execute("SHOW wal_recycle").fetchone()["wal_recycle"] == "on"
+                except psycopg.errors.InsufficientPrivilege:
+                    recycled = True
+                if recycled:
+                    log.warning("deleted personal data may stay in PostgreSQL's old WAL segments until they are overwritten: "
+                                "run the bot as a role that may CHECKPOINT and pg_switch_wal(), with wal_recycle = off (docs/privacy.md)")
+            finally:
+                conn.autocommit = False
 
     def close(self) -> None:
         self._pool.close()

@@ -21,12 +21,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .base import StoreUnavailable
 from .sql import SQLITE, Tx
 from .sqlstore import SqlStore
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's write to finish
-BUSY_RETRY = (0.00005, 0.002)  # first and longest sleep between tries for a lock another process holds
+BUSY_RETRY = (0.00005, 0.002)
+SCRUB_WAIT = 2.0  # how long deleting personal data waits for other processes' readers to let the WAL be truncated  # first and longest sleep between tries for a lock another process holds
 
 
 class SQLiteStore(SqlStore):
@@ -54,8 +56,10 @@ class SQLiteStore(SqlStore):
             try:
                 return super()._transact(work, write)
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
+                if not _is_busy(exc):
                     raise
+                if time.monotonic() > deadline:
+                    raise StoreUnavailable("another process held the database's write lock too long") from exc
             time.sleep(pause)
             pause = min(pause * 2, BUSY_RETRY[1])
 
@@ -67,6 +71,18 @@ class SQLiteStore(SqlStore):
 
     def _lock_schema(self, tx: Tx) -> None:
         """Nothing more to do: migrate() writes, so its BEGIN IMMEDIATE already holds the file's write lock."""
+
+    def _scrub(self, tables: tuple[str, ...]) -> None:
+        """Deleted values are zeroed in the file as they go (secure_delete); the WAL still holds
+        older copies of the pages, so it is checkpointed into the file and truncated to nothing.
+        Another process reading at that moment holds the WAL: try again for a little while."""
+        deadline = time.monotonic() + SCRUB_WAIT
+        while True:
+            with self._lock:
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()["busy"]
+            if not busy or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
     def close(self) -> None:
         with self._lock:
@@ -80,6 +96,7 @@ def _connect(path: str) -> sqlite3.Connection:
     _use_wal(conn)  # readers don't block the writer, nor it them
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash may lose the last commits, never corrupt
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA secure_delete = ON")  # what is deleted or overwritten is zeroed in the file, not left in free space
     return conn
 
 

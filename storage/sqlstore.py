@@ -24,6 +24,9 @@ from .records import PERSONAL_FIELDS, ROLES, Application, ApplicationEvent, Invi
 from .sql import Dialect, Tx, Where, migrations, upsert_sql
 
 MESSAGE_TTL = 24 * 3600.0  # a WeChat message id is forgotten after a day
+# Tables delete_personal_data changes, whose files are scrubbed after it.
+PERSONAL_TABLES = ("sessions", "profiles", "consents", "subscriptions", "reminders", "users", "applications", "application_events", "messages")
+EXPIRED_SESSION = '{"expired": true}'  # the state of a session whose contents expired
 CLEANUP_EVERY = 60.0  # expired rows are deleted at most this often (seconds), by one process
 DEFAULT_LEASE = 300.0  # a claimed reminder goes back to the queue if not marked within this
 
@@ -59,6 +62,7 @@ class SqlStore(ABC):
         self.clock: Callable[[], float] = time.time  # tests move time by replacing this
         self._owner = uuid.uuid4().hex  # whose leases (kv_lock) are whose
         self._cleaned_at = float("-inf")
+        self._sessions_swept_at = float("-inf")
 
     # -- what a back end provides ------------------------------------------------------
     @abstractmethod
@@ -147,7 +151,15 @@ class SqlStore(ABC):
         self._save_session(tx, channel, user, state)
 
     def _save_session(self, tx: Tx, channel: str, user: str, state: dict[str, Any]) -> None:
-        self._save_owned(tx, "sessions", channel, user, "state", _dumps(state))
+        """Saves the state with its `expires_at` (when the conversation says its contents may go),
+        and now and then empties the sessions whose time has passed, in the same transaction: what
+        is left says only that the conversation ended, so the user's next message can be told so."""
+        now = self.clock()
+        tx.run(upsert_sql("sessions", ["channel", "user_id"], ["state", "updated_at", "expires_at"]), channel, user, _dumps(state), now,
+               state.get("expires_at"))
+        if now - self._sessions_swept_at >= CLEANUP_EVERY:
+            self._sessions_swept_at = now
+            tx.run("UPDATE sessions SET state = ?, expires_at = NULL WHERE expires_at < ?", EXPIRED_SESSION, now)
 
     @writes
     def delete_session(self, tx: Tx, channel: str, user: str) -> None:
@@ -276,7 +288,13 @@ class SqlStore(ABC):
 
     @writes
     def revoke_role(self, tx: Tx, channel: str, user: str) -> bool:
-        """Back to villager with no villages; False if the user had no other role."""
+        """Back to villager with no villages; False if the user had no other role.
+
+        The reminders queued for the role go with it (deadline reminders of applications the user
+        no longer acts on); the planner queues again whatever the user still gets as a villager.
+        """
+        tx.run("DELETE FROM reminders WHERE channel = ? AND user_id = ? AND kind = 'rule' AND state = 'pending'"
+               " AND EXISTS (SELECT 1 FROM users WHERE channel = ? AND user_id = ? AND role <> 'villager')", channel, user, channel, user)
         changed = tx.run(
             "UPDATE users SET role = 'villager', villages = ?, updated_at = ? WHERE channel = ? AND user_id = ? AND role <> 'villager'",
             _dumps([]),
@@ -343,21 +361,41 @@ class SqlStore(ABC):
     def load_profile(self, tx: Tx, channel: str, user: str) -> dict[str, Any] | None:
         return _loads(self._load_owned(tx, "profiles", "data", channel, user))
 
-    @writes
-    def delete_personal_data(self, tx: Tx, channel: str, user: str) -> int:
+    def delete_personal_data(self, channel: str, user: str) -> int:
         """Deletes what identifies the user but keeps the workflow and audit rows; returns how many applications were blanked.
 
         Besides session, profile and consent, this deletes the user's reminder subscription and reminders
-        and their display name (role and villages stay: they are permissions, not personal data).
+        and their display name (role and villages stay: they are permissions, not personal data). The
+        values are overwritten before the rows go, and then the back end scrubs its files (`_scrub`):
+        a byte search of the database afterwards finds none of the deleted numbers or names.
         """
+        blanked = self._delete_personal_data(channel, user)
+        self._scrub(PERSONAL_TABLES)
+        return blanked
+
+    @writes
+    def _delete_personal_data(self, tx: Tx, channel: str, user: str) -> int:
+        rows = tx.all("SELECT * FROM applications WHERE channel = ? AND user_id = ? ORDER BY id{for_update}", channel, user)
+        apps = list(map(_application, rows))
+        secrets = sorted({str(a.data[k]) for a in apps for k in PERSONAL_FIELDS if a.data.get(k)}, key=len, reverse=True)
+        for app in apps:
+            blanked = {key: None if key in PERSONAL_FIELDS else _without(value, secrets) for key, value in app.data.items()}
+            self._replace_data(tx, app.number, blanked, "system", "personal data deleted at the applicant's request")
+            for secret in secrets:  # a staff note may name the applicant or quote a number
+                tx.run("UPDATE application_events SET note = REPLACE(note, ?, '***') WHERE number = ?", secret, app.number)
+                # what staff were reminded of this application (…（张三，金墩村）…), and replies kept for channel retries
+                tx.run("DELETE FROM reminders WHERE dedupe_key LIKE ? AND CAST(payload AS TEXT) LIKE ?", f"%{app.number}%", f"%{secret}%")
+                tx.run("DELETE FROM messages WHERE CAST(replies AS TEXT) LIKE ?", f"%{secret}%")
+        for table, column in (("sessions", "state"), ("profiles", "data"), ("subscriptions", "topics"), ("reminders", "payload")):
+            tx.run(f"UPDATE {table} SET {column} = ? WHERE channel = ? AND user_id = ?", "{}", channel, user)  # overwritten, then deleted
         for table in ("sessions", "profiles", "consents", "subscriptions", "reminders"):
             self._delete_owned(tx, table, channel, user)
         tx.run("UPDATE users SET display_name = NULL WHERE channel = ? AND user_id = ?", channel, user)
-        rows = tx.all("SELECT * FROM applications WHERE channel = ? AND user_id = ? ORDER BY id{for_update}", channel, user)
-        for app in map(_application, rows):
-            blanked = {key: None if key in PERSONAL_FIELDS else value for key, value in app.data.items()}
-            self._replace_data(tx, app.number, blanked, "system", "personal data deleted at the applicant's request")
         return len(rows)
+
+    @abstractmethod
+    def _scrub(self, tables: tuple[str, ...]) -> None:
+        """Makes deleted rows unreadable in the back end's files (old row versions, logs); see the back ends."""
 
     # -- applications ------------------------------------------------------------------
     @writes
@@ -453,6 +491,14 @@ class SqlStore(ABC):
             number, at, actor, from_state, to_state, note,
         )
 
+    @writes
+    def record_event(self, tx: Tx, number: str, actor: str, note: str) -> bool:
+        row = tx.one("SELECT state FROM applications WHERE number = ?", number)
+        if row is None:
+            return False
+        self._add_event(tx, number, self.clock(), actor, row["state"], row["state"], note)
+        return True
+
     @reads
     def events(self, tx: Tx, number: str) -> list[ApplicationEvent]:
         rows = tx.all("SELECT * FROM application_events WHERE number = ? ORDER BY id", number)
@@ -522,6 +568,15 @@ def _check_role(role: str) -> None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _without(value: Any, secrets: list[str]) -> Any:
+    """A free-text value with each of `secrets` (the applicant's name, numbers) blotted out."""
+    if not isinstance(value, str):
+        return value
+    for secret in secrets:
+        value = value.replace(secret, "***")
+    return value
 
 
 def _loads(text: str | None) -> Any:

@@ -74,15 +74,17 @@ def in_scope(actor: Actor, app: Application) -> bool:
     """May `actor` see `app` because of their role (not as its applicant)?"""
     if actor.role == "admin":
         return True
-    if actor.role == "cadre":
-        return app.village in actor.villages and (actor.region is None or app.region in (None, actor.region))
+    if actor.role == "cadre":  # a village is known by its county: two counties may both have a 金墩村
+        return actor.region is not None and app.region == actor.region and app.village in actor.villages
     if actor.role in ("township", "county"):
         return actor.region is not None and app.region == actor.region
     return False
 
 
 def can_see(actor: Actor, app: Application) -> bool:
-    return is_applicant(actor, app) or in_scope(actor, app) or app.filled_by == (actor.channel, actor.user)
+    """The applicant, staff whose scope covers it, and the cadre who filled it in while they are still a cadre."""
+    filled_it = actor.role == "cadre" and app.filled_by == (actor.channel, actor.user)
+    return is_applicant(actor, app) or in_scope(actor, app) or filled_it
 
 
 def scoped_applications(store: Store, actor: Actor, states: list[str] | None = None) -> list[Application]:
@@ -109,7 +111,10 @@ def invite_code_in(text: str) -> str | None:
 
 
 def create_invite(store: Store, role: str, villages: list[str], region: str | None, expires_at: float | None) -> Invite:
-    """A fresh code; picks another in the unlikely case that one is taken."""
+    """A fresh code; picks another in the unlikely case that one is taken. Every role but admin
+    needs a region: a village is only known by its county."""
+    if region is None and role != "admin":
+        raise ValueError("an invite for a village or a region role needs the region")
     while True:
         invite = store.create_invite(role, [normalize_village(v) for v in villages], region, new_invite_code(), expires_at)
         if invite is not None:

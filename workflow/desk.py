@@ -7,21 +7,28 @@ goes into the reminders queue keyed by the event, so it is sent once even if que
 scheduler re-queues notices a crash may have lost).
 
 代填: an application a cadre fills in belongs to a placeholder owner (channel "proxy") until the
-villager confirms it from their own chat account, by sending 确认申请 (or starting an application
-themselves) and giving the same village and phone number. The confirming account is recorded in
-the application data (and in an index in the store's kv, as the store cannot look applications up
-by it); notices go to it from then on. Phone numbers are not verified by SMS: the cadre's summary
-shows whether the applicant confirmed, and the audit log records which account did.
+villager confirms it from their own chat account: 确认申请, then the village, the phone number and
+the six-digit code the cadre was shown when submitting and gives the villager in person. Knowing
+the village and the phone is not enough: the code proves the villager met the cadre. Wrong codes
+are limited per account (a day) and per application (then the code is void and the cadre makes a
+new one with 确认码 SQ…), and every miss, a wrong code, a used or void one or an application another
+account confirmed, gets the same answer. Only a hash of the code is kept (in the store's kv). The
+confirming account is recorded in the application data (and in an index in the kv, as the store
+cannot look applications up by it); notices go to it from then on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
+import secrets
 from typing import Any
 
 from eligibility.engine import Engine
 from foundation.clock import Clock, add_working_days, end_of, last_day_of, short
+from foundation.privacy import mask_text
 from policy_kb.model import KnowledgeBase
 from storage.base import Store
 from storage.records import PERSONAL_FIELDS, Application, ApplicationEvent
@@ -32,10 +39,18 @@ from workflow.plan import item_title, make_plan, to_do
 STATUS_KIND = "status"
 EMPTY_NOTES = ("无", "没有", "没", "无备注", "不用", "no")
 LINK_RETRIES = 5
+CODE_DIGITS = 6
+TRIES_PER_ACCOUNT = 5  # wrong 代填 codes an account may send in a day
+TRIES_PER_APPLICATION = 5  # wrong codes against one application before its code is void
+TRIES_WINDOW = 24 * 3600.0
 
 
 class StepRefused(Exception):
     """A step cannot be taken; the message says why, in the chat's words."""
+
+
+class TooManyTries(Exception):
+    """This account sent too many wrong 代填 codes today."""
 
 
 class Desk:
@@ -73,7 +88,11 @@ class Desk:
     def may_take(self, actor: Actor, app: Application, step: Transition) -> bool:
         if "applicant" in step.roles and is_applicant(actor, app):
             return True
-        return actor.role in step.roles and in_scope(actor, app)
+        return actor.role in step.roles and in_scope(actor, app) and not is_applicant(actor, app)
+
+    def conflicted(self, actor: Actor, app: Application, step: Transition) -> bool:
+        """Staff whose role takes `step` in scope, on an application they are the applicant of."""
+        return actor.role in step.roles and in_scope(actor, app) and is_applicant(actor, app)
 
     def steps_for(self, actor: Actor, app: Application) -> list[Transition]:
         return [t for t in self.workflow.leaving(app.state) if self.may_take(actor, app, t)]
@@ -85,13 +104,16 @@ class Desk:
             raise StepRefused(t["not_found"].format(number=app.number))
         if step.source != app.state:
             raise StepRefused(t["wrong_state"].format(number=app.number, state=self.workflow.states[app.state].label, step=step.label))
+        if self.conflicted(actor, app, step):
+            self.store.record_event(app.number, actor.id, f"回避：{step.label}（本人的申请，不能自己办理）")
+            raise StepRefused(t["conflict_of_interest"].format(number=app.number, step=step.label))
         if not self.may_take(actor, app, step):
             raise StepRefused(t["not_your_step"].format(step=step.label, roles="或".join(t["role_names"][r] for r in step.roles)))
 
     def take(self, actor: Actor, app: Application, step: Transition, note: str, today: dt.date) -> Application:
         """Moves the application one step (or raises StepRefused), plans support if the step says so, tells the applicant."""
         self.check(actor, app, step)
-        note = "" if note.strip() in EMPTY_NOTES else note.strip()
+        note = "" if note.strip() in EMPTY_NOTES else mask_text(note.strip())  # a note is read by many: no full numbers in it
         if step.note_required and not note:
             raise StepRefused(self.texts["note_required"].format(question=step.ask_note))
         moved = self.store.transition(app.number, step.source, step.target, actor.id, note, self.deadline(step.target, app.region, today))
@@ -187,6 +209,58 @@ class Desk:
         open_states = [s for s, state in self.workflow.states.items() if not state.final]
         return [a for a in self.store.list_applications(villages=[village], states=open_states)
                 if a.channel == PROXY_CHANNEL and not a.data.get("account") and a.data.get("phone") == phone]
+
+    def new_proxy_code(self, app: Application) -> str:
+        """A fresh confirmation code for a 代填 application (any earlier one is void); shown to the cadre once."""
+        code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+        self.store.kv_set(self._code_key(app.number), self._code_hash(app.number, code))
+        self.store.kv_set(self._tries_key("application", app.number), "0", TRIES_WINDOW)
+        return code
+
+    def proxy_code_void(self, app: Application) -> bool:
+        return app.channel == PROXY_CHANNEL and not app.data.get("account") and not self.store.kv_get(self._code_key(app.number))
+
+    def confirm_proxy(self, actor: Actor, village: str, phone: str, code: str) -> Application | None:
+        """Makes `actor` the applicant of the 代填 application with this village, phone and code;
+        None for any miss (raises TooManyTries once the account has used up its tries)."""
+        account_tries = self._tries_key("account", actor.id)
+        if self._tries(account_tries) >= TRIES_PER_ACCOUNT:
+            raise TooManyTries
+        for app in self.proxy_waiting(phone, village):
+            stored = self.store.kv_get(self._code_key(app.number))
+            if app.filled_by == (actor.channel, actor.user) or not stored:
+                continue
+            if hmac.compare_digest(stored, self._code_hash(app.number, code)):
+                linked = self.link(app, actor)  # once linked it waits no more: the code opens nothing again
+                if linked is not None:
+                    return linked
+                continue
+            app_tries = self._tries_key("application", app.number)
+            if self._bump(app_tries) >= TRIES_PER_APPLICATION:
+                self._void_code(app.number)
+                self.store.record_event(app.number, "system", "确认码输错次数过多，已作废")
+        self._bump(account_tries)
+        return None
+
+    def _void_code(self, number: str) -> None:
+        self.store.kv_set(self._code_key(number), "")
+
+    def _code_key(self, number: str) -> str:
+        return f"workflow:proxy_code:{number}"
+
+    def _code_hash(self, number: str, code: str) -> str:
+        return hashlib.sha256(f"{number}:{code}".encode()).hexdigest()
+
+    def _tries_key(self, kind: str, who: str) -> str:
+        return f"workflow:proxy_tries:{kind}:{who}"
+
+    def _tries(self, key: str) -> int:
+        return int(self.store.kv_get(key) or 0)
+
+    def _bump(self, key: str) -> int:
+        tries = self._tries(key) + 1
+        self.store.kv_set(key, str(tries), TRIES_WINDOW)
+        return tries
 
     def link(self, app: Application, actor: Actor) -> Application | None:
         """Makes `actor` the applicant of a 代填 application; None if someone else confirmed it first."""

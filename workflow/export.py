@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from foundation.clock import last_day_of, local
-from foundation.privacy import mask_id, mask_phone
+from foundation.privacy import mask_id, mask_phone, mask_text
 from storage.records import Application
 from workflow.access import PROXY_CHANNEL
 from workflow.model import Workflow
@@ -26,7 +26,7 @@ def row(app: Application, workflow: Workflow) -> dict[str, Any]:
         "deadline": last_day_of(app.deadline).isoformat() if app.deadline else "",
         "name": d.get("name") or "", "phone": mask_phone(d.get("phone")), "id_number": mask_id(d.get("id_number")),
         "size": d.get("size"), "income": d.get("income"), "income_per_head": d.get("income_per_head"),
-        "risk": d.get("risk"), "risk_detail": d.get("risk_detail") or "",
+        "risk": d.get("risk"), "risk_detail": mask_text(d.get("risk_detail") or ""),
         "filled_by_cadre": app.filled_by is not None, "confirmed_by_applicant": app.channel != PROXY_CHANNEL or bool(d.get("account")),
     }
 

@@ -6,7 +6,7 @@ Phone and ID numbers are always masked here; only the store holds them in full.
 from __future__ import annotations
 
 from foundation.clock import last_day_of, local, short
-from foundation.privacy import mask_id, mask_phone
+from foundation.privacy import mask_id, mask_phone, mask_text
 from storage.records import Application, ApplicationEvent
 from workflow.access import PROXY_CHANNEL
 from workflow.desk import Desk
@@ -61,9 +61,11 @@ def summary(desk: Desk, app: Application) -> str:
     lines = [f"{app.number}（{who(app)}）"]
     lines.append(t["summary_contact"].format(phone=mask_phone(d.get("phone")) or "—", id_number=mask_id(d.get("id_number")) or t["not_given"]))
     lines.append(t["summary_income"].format(size=d.get("size"), income=f"{d.get('income', 0):g}", per_head=f"{d.get('income_per_head', 0):g}"))
-    lines.append(t["summary_risk"].format(risk=d.get("risk"), detail=d.get("risk_detail") or ""))
+    lines.append(t["summary_risk"].format(risk=d.get("risk"), detail=mask_text(d.get("risk_detail") or "")))
     if app.filled_by:
         lines.append(t["summary_proxy_confirmed" if app.channel != PROXY_CHANNEL or d.get("account") else "summary_proxy_waiting"])
+        if desk.proxy_code_void(app):
+            lines.append(t["proxy_code_void"].format(number=app.number))
     lines.append(t["status_now"].format(state=desk.workflow.states[app.state].label, deadline=deadline_text(desk, app)))
     return "\n".join(lines)
 

@@ -28,11 +28,12 @@ from eligibility.report import citation
 from foundation.clock import previous_month
 from foundation.privacy import mask_id, mask_phone, normalize_id_number, normalize_phone
 from foundation.text import clean, normalize_width
+from storage.records import Application
 from understanding.answers import Reprompt, is_refusal, is_unknown, parse_number
 from understanding.numerals import to_digits
 from understanding.router import Route
 from workflow.access import PROXY_CHANNEL, normalize_village
-from workflow.views import status_text, who
+from workflow.views import status_text
 
 FLOW = "apply_monitoring"
 THRESHOLD = "monitoring.income_threshold"  # the knowledge base's monitoring income standard (元/人/年)
@@ -105,12 +106,26 @@ def proxy_name(message: str) -> str | None:
 
 # -- starting -------------------------------------------------------------------------------------
 def apply_begin(ctx: Context, state: FlowState, answer: str | None) -> ActionResult:
+    """Opens the form, unless the asker's own household already has an application in progress:
+    one household, one open application (a second would be visited and reviewed twice)."""
     slots = state.slots
     slots.setdefault("instance", uuid.uuid4().hex)
     if ctx.actor.role != "cadre":
         slots["mode"] = "self"
+    open_app = _open_application(ctx) if slots.get("mode") == "self" else None
+    if open_app is not None:
+        return _already_open(ctx, open_app)
     intro = text("apply_intro_proxy", name=slots["name"]) if slots.get("name") else text("apply_intro")
     return ActionResult([Reply(intro)])
+
+
+def _open_application(ctx: Context, except_key: str | None = None) -> Application | None:
+    d = ctx.desk
+    return next((a for a in reversed(d.own(ctx.actor)) if not d.workflow.states[a.state].final and a.idem_key != except_key), None)
+
+
+def _already_open(ctx: Context, app: Application) -> ActionResult:
+    return ActionResult([Reply(text("already_open", number=app.number)), Reply(status_text(ctx.desk, app))], end=True)
 
 
 def mode_known(ctx: Context, state: FlowState) -> bool:
@@ -153,35 +168,6 @@ def id_number(ctx: Context, answer: str) -> str:
     if found is None:
         raise Reprompt(text("bad_id_number"))
     return found
-
-
-# -- a villager whose application a cadre already filled in ----------------------------------------
-def offer_proxy(ctx: Context, state: FlowState, answer: str | None, inside_application: bool) -> ActionResult:
-    """Offers the 代填 application waiting under this phone number, and links it to the asker on "yes"."""
-    slots, sub = state.slots, state.sub
-    d = ctx.desk
-    if answer is None:
-        waiting = [] if _proxy(slots) else d.proxy_waiting(slots["phone"], slots["village"])
-        waiting = [a for a in waiting if a.filled_by != (ctx.channel, ctx.user)]  # whoever filled it in cannot confirm it
-        if not waiting:
-            return ActionResult([]) if inside_application else ActionResult(say("proxy_none"), end=True)
-        app = waiting[0]
-        sub["number"] = app.number
-        return ActionResult([Reply(text("proxy_found", number=app.number, who=who(app)), YES_NO)], asking=True)
-    chosen = pick(answer, YES_NO, yes_no=True)
-    if chosen is None:
-        return ActionResult([Reply(text("answer_yes_no"), YES_NO)], asking=True)
-    if chosen == 1:
-        return ActionResult(say("proxy_not_mine_continue")) if inside_application else ActionResult(say("proxy_not_mine"), end=True)
-    app = d.store.get_application(sub["number"])
-    linked = d.link(app, ctx.actor) if app is not None else None
-    if linked is None:
-        return ActionResult(say("proxy_taken"), end=True)
-    return ActionResult([Reply(text("proxy_linked", number=linked.number)), Reply(status_text(d, linked))], end=True)
-
-
-def offer_proxy_in_application(ctx: Context, state: FlowState, answer: str | None) -> ActionResult:
-    return offer_proxy(ctx, state, answer, inside_application=True)
 
 
 # -- village, household, income ---------------------------------------------------------------------
@@ -264,7 +250,7 @@ def compare_income(ctx: Context, state: FlowState, answer: str | None) -> Action
 
 def consent_prompt(ctx: Context, state: FlowState) -> str:
     slots = state.slots
-    return text("ask_consent_proxy", name=slots["name"]) if _proxy(slots) else text("ask_consent")
+    return text("ask_consent_proxy", name=slots.get("name") or "村民") if _proxy(slots) else text("ask_consent")
 
 
 def decline_without_consent(ctx: Context, state: FlowState, answer: str | None) -> ActionResult:
@@ -294,11 +280,13 @@ def _data(slots: dict) -> dict[str, Any]:
     return {**{k: slots.get(k) for k in keys}, "id_number": slots.get("id_number") or None, "consent_checks": True}
 
 
-def _submitted(ctx: Context, slots: dict, number: str, again: bool) -> ActionResult:
+def _submitted(ctx: Context, slots: dict, app: Application, again: bool) -> ActionResult:
+    number = app.number
     ctx.session.recent["submitted"] = {"number": number, "at": ctx.services.clock.now()}
     lead = text("already_submitted", number=number) if again else ""
-    if _proxy(slots):
-        body = text("submitted_proxy", number=number, name=slots["name"], phone=mask_phone(slots["phone"]))
+    if _proxy(slots):  # a new code each time it is shown: a reply lost in a crash leaves no code nobody saw
+        code = ctx.desk.new_proxy_code(app)
+        body = text("submitted_proxy", number=number, name=slots["name"], phone=mask_phone(slots["phone"]), code=code)
     else:
         body = text("submitted", number=number)
     return ActionResult([Reply(f"{lead}{body}")], end=True)
@@ -312,17 +300,20 @@ def confirm_and_submit(ctx: Context, state: FlowState, answer: str | None) -> Ac
         return ActionResult([_summary(slots)], asking=True)
     chosen = pick(answer, CONFIRM)
     if chosen == 0:
+        open_app = None if _proxy(slots) else _open_application(ctx, except_key=key)  # a form opened twice, or a cadre's own
+        if open_app is not None:
+            return _already_open(ctx, open_app)
         app, created = d.submit(key, _data(slots), owner, slots["village"], _region(ctx, slots),
                                 (ctx.channel, ctx.user) if _proxy(slots) else None)
-        return _submitted(ctx, slots, app.number, again=not created)
+        return _submitted(ctx, slots, app, again=not created)
     # Anything else: first make sure an earlier "确认" whose reply was lost did not already submit it.
     stored = d.find_submitted(key, owner)
     if stored is not None:
-        return _submitted(ctx, slots, stored.number, again=True)
+        return _submitted(ctx, slots, stored, again=True)
     if chosen is None:
         return ActionResult([Reply(text("not_yet_submitted")), _summary(slots)], asking=True)
     if chosen == 1:
-        keep = {k: slots[k] for k in ("instance", "mode") if k in slots}
+        keep = {k: slots[k] for k in ("instance", "mode", "consent") if k in slots}
         slots.clear()
         slots.update(keep)
         return ActionResult(say("fill_again"), goto="name")
@@ -336,7 +327,7 @@ SKILL = Skill(
         parsers={"person_name": person_name, "phone": phone, "id_number": id_number, "household_size": household_size, "income": income},
         prompts={"name_prompt": name_prompt, "phone_prompt": phone_prompt, "income_prompt": income_prompt, "consent_prompt": consent_prompt},
         predicates={"mode_known": mode_known, "name_known": name_known},
-        actions={"apply_begin": apply_begin, "ask_village": ask_village, "offer_proxy_in_application": offer_proxy_in_application,
+        actions={"apply_begin": apply_begin, "ask_village": ask_village,
                  "compare_income": compare_income, "confirm_and_submit": confirm_and_submit, "decline_without_consent": decline_without_consent},
     ),
     intents={"apply_monitoring": apply_monitoring, "monitoring_check": monitoring_check, "application_status": application_status},

@@ -17,7 +17,7 @@ from conversation.skills.shared import MAX_CHOICES, find_number, numbered, pick,
 from foundation.clock import last_day_of, short
 from foundation.text import clean
 from storage.records import Application
-from workflow.access import Actor, applicant_account, can_see, in_scope, invite_code_in
+from workflow.access import PROXY_CHANNEL, Actor, applicant_account, can_see, in_scope, invite_code_in
 from workflow.desk import Desk, StepRefused
 from workflow.model import Transition
 from workflow.plan import checklist, is_done, item_title
@@ -166,6 +166,8 @@ def number_command(ctx: Context, number: str, verb: str, note: str) -> Outcome:
         return Outcome([Reply(summary(d, app) + (f"\n{text('steps_hint', steps=hint)}" if hint else ""))])
     if verb in words("checklist_words"):
         return start_work(number, CHECKLIST)
+    if verb in words("proxy_code_words"):
+        return proxy_code_command(ctx, app)
     step = d.workflow.by_word(verb)
     if step is None:
         known = "、".join(dict.fromkeys(t.word for t in d.workflow.transitions))
@@ -173,6 +175,16 @@ def number_command(ctx: Context, number: str, verb: str, note: str) -> Outcome:
     if step.note_required and not note:
         return start_work(number, step.word)
     return Outcome(take_step(ctx, app, step, note))
+
+
+def proxy_code_command(ctx: Context, app: Application) -> Outcome:
+    """确认码 SQ…: a new code for a 代填 application still waiting for the villager, for the cadres of its village."""
+    d, actor = ctx.desk, ctx.actor
+    if actor.role != "cadre" or not in_scope(actor, app):
+        return Outcome(say("not_your_step", step="生成确认码", roles=d.texts["role_names"]["cadre"]))
+    if app.channel != PROXY_CHANNEL or app.data.get("account"):
+        return Outcome(say("proxy_code_not_needed", number=app.number))
+    return Outcome(say("proxy_code_new", number=app.number, code=d.new_proxy_code(app)))
 
 
 def todo_command(ctx: Context) -> Outcome:

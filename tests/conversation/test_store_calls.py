@@ -1,5 +1,5 @@
 """What one message costs the store, counted: a question is one load and one save; a submission
-adds the one write that stores the application. And the session a long check leaves is small."""
+adds the check for another open application and the one write that stores it. And the session a long check leaves is small."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from storage.open import open_store
 from tests.kit.clock import TestClock
 
 LIMITS = ChannelLimits(max_chars=4000)
-APPLY = ["申请纳入监测", "张三", "金墩村", "13812345678", "跳过", "4", "2万", "1", "老伴住院", "同意"]
+APPLY = ["申请纳入监测", "同意", "张三", "金墩村", "13812345678", "跳过", "4", "2万", "1", "老伴住院"]
 
 
 class CountingStore:
@@ -55,12 +55,14 @@ def test_a_question_is_one_load_and_one_save(tmp_path: Path) -> None:
         assert say(core, store, question) == ["load_session", "save_session"], question
 
 
-def test_a_submission_is_at_most_three_calls(tmp_path: Path) -> None:
+def test_a_submission_is_the_open_application_check_and_one_write(tmp_path: Path) -> None:
+    """Before storing, the household's open applications are read (one open application per
+    household): the user's role, their applications and the 代填 ones they confirmed."""
     core, store = bot(tmp_path)
     for answer in APPLY:
         say(core, store, answer)
     calls = say(core, store, "1")  # 确认提交
-    assert calls == ["load_session", "submit_application", "save_session"], calls
+    assert calls == ["load_session", "get_user", "list_applications", "kv_get", "submit_application", "save_session"], calls
     assert len(store._store.list_applications(user=("test", "u1"))) == 1
     assert say(core, store, "1") == ["load_session", "save_session"]  # a double tap: told, nothing written
 

@@ -6,12 +6,14 @@ one villager of a single-user script, with `kind:` for follow/unfollow events) w
 substrings its reply must (`expect`) and must not (`absent`) contain; or `day:` (and `time:`)
 to move the clock to that day, `wait_minutes:` to move it on, `restart: true` to re-open store
 and assistant as a new process would, `pushes: <person>` to run the reminder scheduler once and
-check what that person was pushed.
+check what that person was pushed. `keep: {name: regex}` on a message step keeps the regex's
+first group from the reply (a one-time code), and `{name}` in a later message says it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from foundation.clock import local
 from tests.kit.world import LIMITS, World
 
 VILLAGER = "村民"
-STEP_KEYS = ("expect", "absent", "kind")
+STEP_KEYS = ("expect", "absent", "kind", "keep")
 
 
 def run_transcript(path: Path, store_url: str) -> None:
@@ -33,13 +35,14 @@ def run_transcript(path: Path, store_url: str) -> None:
             world.person(name, channel)
         for invite in script.get("invites") or []:
             world.store.create_invite(invite["role"], invite.get("villages", []), invite.get("region"), invite["code"])
+        kept: dict[str, str] = {}
         for number, step in enumerate(script["steps"], 1):
-            run_step(world, step, f"{path.name} 第 {number} 步")
+            run_step(world, step, f"{path.name} 第 {number} 步", kept)
     finally:
         world.close()
 
 
-def run_step(world: World, step: dict[str, Any], where: str) -> None:
+def run_step(world: World, step: dict[str, Any], where: str, kept: dict[str, str]) -> None:
     if "day" in step:
         day = dt.date.fromisoformat(str(step["day"]))
         hour, minute = map(int, str(step.get("time", "10:00")).split(":"))
@@ -62,8 +65,14 @@ def run_step(world: World, step: dict[str, Any], where: str) -> None:
     name = speakers[0]
     person = VILLAGER if name == "user" else name
     channel, user = world.person(person)
-    replies = world.assistant.handle(Incoming(channel, user, str(step[name]), kind=step.get("kind", "text")), LIMITS)
-    check(step, "\n".join(r.as_text() for r in replies), f"{where}「{person}: {step[name]}」的回复")
+    said = re.sub(r"\{(\w+)\}", lambda m: kept[m.group(1)], str(step[name]))
+    replies = world.assistant.handle(Incoming(channel, user, said, kind=step.get("kind", "text")), LIMITS)
+    got = "\n".join(r.as_text() for r in replies)
+    check(step, got, f"{where}「{person}: {said}」的回复")
+    for key, pattern in (step.get("keep") or {}).items():
+        found = re.search(pattern, got)
+        assert found, f"{where}: 回复里没有「{pattern}」：\n{got}"
+        kept[key] = found.group(1)
 
 
 def check(step: dict[str, Any], got: str, where: str) -> None:

@@ -33,7 +33,8 @@ def test_invite_list_revoke(store_url: str, capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--role", "cadre"], "--village"),
+    (["--role", "cadre", "--region", "鹤庆县"], "--village"),
+    (["--role", "cadre", "--village", "金墩村"], "同名的村"),
     (["--role", "township"], "--region"),
     (["--role", "county", "--region", "火星县"], "不认识的地区"),
 ])

@@ -25,7 +25,7 @@ from storage.open import open_store
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 4
 USERS_PER_ROUND = 3
-FLOW = ["申请纳入监测", "张三", "金墩村", "13812345678", "跳过", "4", "2万", "1", "老伴住院", "1"]
+FLOW = ["申请纳入监测", "1", "张三", "金墩村", "13812345678", "跳过", "4", "2万", "1", "老伴住院"]
 
 
 class Console:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.kit.world import World
 
-ANSWERS = ["申请纳入监测", "张三", "金墩村", "13812345678", "跳过", "4", "2万", "1", "老伴住院", "1"]
+ANSWERS = ["申请纳入监测", "1", "张三", "金墩村", "13812345678", "跳过", "4", "2万", "1", "老伴住院"]
 
 
 class Killed(BaseException):
