@@ -40,6 +40,7 @@ _ENDS_AS_QUESTION = re.compile(r"[？?吗呢嘛么]$")
 TEXTS_FILE = Path(__file__).with_name("texts.yaml")
 MAX_TEXT = 500
 HOUSEHOLD_FLOW = "household_check"
+DELETE_FLOW = "delete_data"  # the intent and the flow of 删除我的信息
 # Intents answered inside a form too: they only read (an application's true state, the income line).
 READ_ONLY_INTENTS = ("monitoring_check", "application_status")
 # The intents that answer a question about a measure, a topic, or from a document's sentence.
@@ -213,6 +214,10 @@ class Assistant:
 
     def _continue(self, text: str, session: Session, ctx: Context) -> list[Reply]:
         assert session.flow is not None
+        if self.services.understander.is_intent_phrase(DELETE_FLOW, text) and session.flow.flow != DELETE_FLOW:
+            # Wanting one's data deleted is never put off until a form is done.
+            session.end_flow()
+            return [Reply(self.texts["left_for_delete"])] + self._start(session, ctx, Start(DELETE_FLOW))
         step = self.runner.step(session.flow)
         if session.flow.flow != HOUSEHOLD_FLOW and step.asides and self.services.understander.read(text, ctx.region, ctx.today).people >= 2:
             # A family described in the middle of something else: kept, and the check offered.
