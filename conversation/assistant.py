@@ -108,12 +108,11 @@ class Assistant:
     def step(self, turn: Turn, msg: Incoming, limits: ChannelLimits) -> list[Reply]:
         """The replies to `msg`, changing `turn.session`; no session I/O (the caller saves)."""
         session = turn.session
-        before = session.to_json()
         try:
             replies = self._step(session, msg, limits)
-        except StoreUnavailable:  # the database is busy or gone: the session stays as it was, the user sends again
+        except StoreUnavailable:  # the database is busy or gone: the stored session stays as it was, the user sends again
             log.warning("the store did not answer a message on %s in time", msg.channel)
-            turn.session = Session.from_json(session.channel, session.user, before)
+            turn.keep = False
             replies = [Reply(self.texts["store_busy"])]
         except Exception:  # a bug must never show a traceback to a villager, nor trap them in a loop
             log.exception("failed to handle a message on %s", msg.channel)

@@ -168,6 +168,7 @@ class Turn:
 
     session: Session
     key: str | None = None
+    keep: bool = True  # False: the message was not handled (the store was unavailable); the stored session stays as it was
 
 
 class Sessions:
@@ -192,6 +193,10 @@ class Sessions:
     def save(self, turn: Turn, passive: list[str] | None = None) -> None:
         """Saves the session; with a message key, together with the passive reply kept for retries."""
         session = turn.session
+        if not turn.keep:
+            if turn.key is not None:
+                self.store.save_reply(turn.key, passive or [])
+            return
         if turn.key is not None:
             self.store.save_session_and_reply(session.channel, session.user, session.to_json(), turn.key, passive or [])
         else:
