@@ -12,8 +12,10 @@ from collections import defaultdict
 COUNTERS = {
     "messages": "Updates received from users.",
     "replies": "Reply parts delivered to users.",
-    "errors": "Updates that failed: the core raised, or delivery failed.",
+    "errors": "Updates that failed: the core raised, delivery failed, or a request got a 500.",
     "duplicates": "Retried updates dropped without running the conversation again.",
+    "refused": "Requests refused before anything was stored (forged, stale, malformed, too big, not for us), by reason.",
+    "console_refused": "Web console requests refused (used or expired login link, CSRF, out of scope, not the role's step), by reason.",
 }
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PREFIX = "fanpin"
@@ -21,19 +23,22 @@ PREFIX = "fanpin"
 
 class Metrics:
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, str], int] = defaultdict(int)
+        self._counts: dict[tuple[str, str, str], int] = defaultdict(int)  # (name, channel, reason)
         self._buckets: dict[str, list[int]] = {}
         self._sums: dict[str, float] = defaultdict(float)
         self._lock = threading.Lock()
 
-    def inc(self, name: str, channel: str, amount: int = 1) -> None:
+    def inc(self, name: str, channel: str, amount: int = 1, reason: str = "") -> None:
+        """`reason` labels the count (refusals: why); counts without one have no such label."""
         if name not in COUNTERS:
             raise KeyError(name)
         with self._lock:
-            self._counts[name, channel] += amount
+            self._counts[name, channel, reason] += amount
 
-    def count(self, name: str, channel: str) -> int:
-        return self._counts.get((name, channel), 0)
+    def count(self, name: str, channel: str, reason: str | None = None) -> int:
+        """The count for one reason, or (None) for all reasons together."""
+        with self._lock:
+            return sum(v for (n, c, r), v in self._counts.items() if n == name and c == channel and reason in (None, r))
 
     def observe(self, channel: str, seconds: float) -> None:
         """Records one reply latency; buckets are cumulative only when rendered."""
@@ -49,9 +54,10 @@ class Metrics:
         for name, help_text in COUNTERS.items():
             metric = f"{PREFIX}_{name}_total"
             lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter"]
-            for (counted, channel), value in sorted(counts.items()):
+            for (counted, channel, reason), value in sorted(counts.items()):
                 if counted == name:
-                    lines.append(f'{metric}{{channel="{channel}"}} {value}')
+                    labels = f'channel="{channel}"' + (f',reason="{reason}"' if reason else "")
+                    lines.append(f"{metric}{{{labels}}} {value}")
         metric = f"{PREFIX}_reply_latency_seconds"
         lines += [f"# HELP {metric} Time from receiving an update to having its replies.", f"# TYPE {metric} histogram"]
         for channel, buckets in sorted(buckets_by_channel.items()):

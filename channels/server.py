@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -17,9 +18,11 @@ from channels.base import Adapter
 from channels.metrics import Metrics
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ADAPTERS = web.AppKey("adapters", list[Adapter])
 METRICS = web.AppKey("metrics", Metrics)
+ROUTE_CHANNELS = web.AppKey("route_channels", dict[Any, str])  # each adapter route's channel, for the error count
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -29,6 +32,24 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+
+
+@web.middleware
+async def count_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A handler that raises is logged (with its traceback, in the log only) and answered 500, and
+    every 500 is counted in errors_total under the route's channel ("server" for /healthz, /metrics)."""
+    channel = request.app[ROUTE_CHANNELS].get(request.match_info.route, "server")
+    try:
+        response = await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("%s: %s %s failed", channel, request.method, request.path)
+        request.app[METRICS].inc("errors", channel)
+        return web.Response(status=500, text="internal error")
+    if response.status >= 500:
+        request.app[METRICS].inc("errors", channel)
+    return response
 
 
 async def _start_adapters(app: web.Application) -> None:
@@ -43,11 +64,13 @@ async def _stop_adapters(app: web.Application) -> None:
 
 def build_app(adapters: Sequence[Adapter], metrics_: Metrics) -> web.Application:
     """The adapters must share `metrics_`, so /metrics shows every channel once."""
-    app = web.Application()
+    app = web.Application(middlewares=[count_errors])
     app[ADAPTERS] = list(adapters)
     app[METRICS] = metrics_
+    app[ROUTE_CHANNELS] = {}
     for adapter in adapters:
-        app.add_routes(adapter.routes())
+        for route in app.add_routes(adapter.routes()):
+            app[ROUTE_CHANNELS][route] = adapter.channel
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.on_startup.append(_start_adapters)

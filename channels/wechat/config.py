@@ -22,7 +22,8 @@ class WeChatConfig:
     WECHAT_TOKEN (required), WECHAT_APP_ID and WECHAT_APP_SECRET (for the API),
     WECHAT_AES_KEY (safe mode), WECHAT_TEMPLATE_ID and WECHAT_TEMPLATE_FIELD (pushes
     outside the 48-hour window: the template's one text field, default "content"),
-    WECHAT_API_BASE_URL, DATABASE_URL.
+    WECHAT_API_BASE_URL, DATABASE_URL, and WECHAT_ACCOUNT_ID: the account's original id
+    (原始ID, gh_…); when set, a message addressed (ToUserName) to another account is refused.
     """
 
     token: str
@@ -33,6 +34,7 @@ class WeChatConfig:
     template_field: str = "content"
     api_base_url: str = API_BASE_URL
     database_url: str = ""
+    account_id: str = ""
 
     @staticmethod
     def key(name: str) -> str:

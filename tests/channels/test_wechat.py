@@ -67,11 +67,11 @@ class WeChat:
 
 
 @asynccontextmanager
-async def wechat(core: Counting, aes: bool = True, reply_window: float = 4.0, template_id: str = "") -> AsyncIterator[WeChat]:
+async def wechat(core: Counting, aes: bool = True, reply_window: float = 4.0, template_id: str = "", account_id: str = "") -> AsyncIterator[WeChat]:
     api = FakeWeChatAPI(APP_ID, SECRET)
     async with serving(api.app) as api_url, aiohttp.ClientSession() as http:
         config = WeChatConfig(token=TOKEN, app_id=APP_ID, app_secret=SECRET, aes_key=AES_KEY if aes else "",
-                              api_base_url=f"{api_url}/cgi-bin/", template_id=template_id)
+                              api_base_url=f"{api_url}/cgi-bin/", template_id=template_id, account_id=account_id)
         adapter = WeChatAdapter(core, core.store, config, reply_window=reply_window)
         runner, port = await start_server([adapter], adapter.metrics, "127.0.0.1", 0)
         try:
