@@ -2,7 +2,8 @@
 
 Pushes go through the channel adapters configured in the environment (WECHAT_* like
 `bot.py wechat`, TELEGRAM_BOT_TOKEN like `bot.py telegram`); `--print` prints them instead, for
-local use. Any number of these processes may run against one database: each reminder is sent once.
+local use. Any number of these processes may run against one database: no reminder is sent twice,
+even when one of them is killed (reminders/scheduler.py says how).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import asyncio
 import logging
 import signal
-import time
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -99,8 +99,9 @@ async def _run(args: argparse.Namespace) -> int:
             pusher = await _channel_pusher(args, store, stack)
             scheduler = Scheduler(store, default_kb(), pusher, max_per_run=args.max_per_run, plan_every=0 if args.once else 600.0)
             if args.once:
-                report = await scheduler.tick(time.time())
-                print(f"计划 {report.planned} 条，发送 {report.sent} 条，稍后重试 {report.retried} 条，放弃 {report.dropped} 条。")
+                report = await scheduler.tick(scheduler.clock.now())
+                print(f"计划 {report.planned} 条，发送 {report.sent} 条，稍后重试 {report.retried} 条，放弃 {report.dropped} 条"
+                      + (f"，{report.held} 条留到早上8点" if report.held else "") + "。")
                 return 0
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

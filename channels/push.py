@@ -1,4 +1,9 @@
-"""Reminders out through the channels: each reminder goes to the adapter of its channel."""
+"""Reminders out through the channels: each reminder goes to the adapter of its channel.
+
+An adapter returns False (not reachable now), True, or the channel's message id (a str), which
+the scheduler stores with the reminder as it marks it sent. Neither WeChat nor Telegram drops a
+repeated message, so this pusher is not `idempotent`: a push a crash left unknown is not resent.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from conversation.messages import Reply
-from reminders.pusher import Pusher
+from reminders.pusher import Delivered, Pusher
 
 
 class PushTarget(Protocol):
     """What a channel adapter offers (channels.base.Adapter.send_push)."""
 
-    async def send_push(self, user: str, replies: list[Reply]) -> bool: ...
+    async def send_push(self, user: str, replies: list[Reply]) -> Delivered: ...
 
 
 class AdapterPusher:
@@ -22,7 +27,7 @@ class AdapterPusher:
         self.adapters = dict(adapters)
         self.fallback = fallback
 
-    async def send(self, channel: str, user: str, texts: list[str]) -> bool:
+    async def send(self, channel: str, user: str, texts: list[str]) -> Delivered:
         adapter = self.adapters.get(channel)
         if adapter is not None:
             return await adapter.send_push(user, [Reply(text) for text in texts])

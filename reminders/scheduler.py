@@ -5,11 +5,26 @@ again, in any number of processes, queues nothing twice. Only the latest occurre
 planned, and only while it is fresh (`fresh_days`), so after downtime a user gets one catch-up
 reminder per rule, not a backlog; a queued one that went stale meanwhile is dropped on dispatch.
 
-Dispatching claims due reminders with a lease (claim_due: SKIP LOCKED on PostgreSQL), pushes
-them, and marks them sent. A restart loses nothing: a claim whose worker died returns to the queue
-when its lease ends; a push that went out is marked sent even if the dispatch is cancelled. The one
-window left is a process killed between the channel accepting a push and mark_sent: that push (at
-most `concurrency` of them) goes out again after the lease. So: never lost, and twice only then.
+Dispatching is exactly-once where it can be and at-most-once where it cannot, never twice:
+
+1. claim_due takes a batch for this worker with a short lease (30 s). A claim whose worker dies
+   before beginning a delivery returns to the queue when the lease ends: nothing was sent.
+2. Just before each push, begin_delivery commits an attempt id on the row (and renews this
+   worker's leases: a slow batch keeps its claims, a dead worker's come back within 30 s). If the
+   claim is no longer this worker's (its lease ran out and another took it), it is skipped.
+3. The clock is read again right before the push: if the quiet hours (21:00-08:00 Beijing) have
+   begun, the reminder goes back to the queue for 08:00 (requeue_reminder), not counted as a try.
+4. After the push, mark_sent writes state 'sent' and the channel's message id in one statement,
+   for this attempt only; a push the channel refused (False) or that raised is requeued or given up.
+
+The one window no database can close is a worker killed between the channel accepting a push and
+step 4 (at most `concurrency` pushes per worker). Such a row stays 'sending' with its attempt, and
+when its lease ends it is settled 'failed' with outcome 'unknown' and never pushed again: WeChat
+and Telegram offer no idempotency key, so resending could deliver twice, and a reminder missed is
+better than one twice. (If the worker was only slow and reports later, mark_sent still records the
+delivery.) A pusher whose receiver drops repeats (`idempotent = True`, see reminders/pusher.py)
+gets a key per reminder instead, and those rows are claimed and sent again with the same key: for
+it, exactly once.
 Between 21:00 and 08:00 Beijing time nothing is pushed; what falls due then goes out at 08:00.
 """
 
@@ -28,7 +43,7 @@ from eligibility.household import Household, parse_household
 from foundation.clock import DAY, Clock, add_working_days, at, last_day_of, local, short
 from foundation.datafile import DataFileError
 from policy_kb.model import KnowledgeBase
-from reminders.pusher import Pusher
+from reminders.pusher import Pusher, delivered
 from reminders.rules import Rule, load_rules
 from storage.base import Store
 from storage.records import Reminder, User
@@ -70,18 +85,31 @@ async def _in_thread(call: Callable[..., T], *args: object) -> T:
     return await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, call, *args))
 
 
+class _Moment:
+    """The time during a dispatch: its start, plus what has passed on the scheduler's clock since."""
+
+    def __init__(self, start: float, clock: Clock) -> None:
+        self.start = start
+        self.clock = clock
+        self.started = clock.now()
+
+    def __call__(self) -> float:
+        return self.start + (self.clock.now() - self.started)
+
+
 @dataclass(slots=True)
 class RunReport:
     planned: int = 0
     sent: int = 0
     retried: int = 0
     dropped: int = 0
+    held: int = 0  # requeued for 08:00: the quiet hours began during the dispatch
     capped: bool = False  # the run stopped at max_per_run with more due
 
 
 class Scheduler:
     def __init__(self, store: Store, kb: KnowledgeBase, pusher: Pusher, *, worker: str | None = None, max_per_run: int = 1000,
-                 batch: int = 100, concurrency: int = 8, lease_seconds: float = 300.0, plan_every: float = 600.0,
+                 batch: int = 100, concurrency: int = 8, lease_seconds: float = 30.0, plan_every: float = 600.0,
                  rules: tuple[Rule, ...] | None = None, clock: Clock | None = None) -> None:
         """concurrency: users pushed to at once; plan_every: seconds between plannings across all processes (a store lease), 0: every run."""
         self.store = store
@@ -115,8 +143,9 @@ class Scheduler:
             except Exception:  # a database hiccup must not end the loop
                 log.exception("reminders: a run failed")
                 report = RunReport()
-            if report.planned or report.sent or report.retried or report.dropped:
-                log.info("reminders: planned %d, sent %d, retry %d, dropped %d", report.planned, report.sent, report.retried, report.dropped)
+            if report.planned or report.sent or report.retried or report.dropped or report.held:
+                log.info("reminders: planned %d, sent %d, retry %d, dropped %d, held for 08:00 %d", report.planned, report.sent, report.retried,
+                         report.dropped, report.held)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=1.0 if report.capped else interval)
             except TimeoutError:
@@ -193,21 +222,33 @@ class Scheduler:
 
     # -- dispatching ---------------------------------------------------------------------------
     async def dispatch(self, now: float) -> RunReport:
-        """Pushes up to max_per_run due reminders; nothing in the quiet hours."""
+        """Pushes up to max_per_run due reminders; nothing in the quiet hours.
+
+        `now` is the time the dispatch starts; as it runs, time goes on by this scheduler's clock,
+        and each push checks the quiet hours at its own moment.
+        """
         report = RunReport()
-        if quiet(now):
-            return report
+        moment = _Moment(now, self.clock)
+
         handled = 0
         while handled < self.max_per_run:
-            batch = self.store.claim_due(now, min(self.batch, self.max_per_run - handled), self.worker, self.lease_seconds)
+            if quiet(moment()):
+                return report
+            batch = await _in_thread(self.store.claim_due, moment(), min(self.batch, self.max_per_run - handled), self.worker,
+                                     self.lease_seconds, self.idempotent)
             if not batch:
                 return report
-            await self._deliver_batch(batch, now, report)
+            await self._deliver_batch(batch, moment, report)
             handled += len(batch)
         report.capped = True
         return report
 
-    async def _deliver_batch(self, batch: list[Reminder], now: float, report: RunReport) -> None:
+    @property
+    def idempotent(self) -> bool:
+        """The receiver drops a repeated push with the same key: a push a crash left unknown may be sent again."""
+        return getattr(self.pusher, "idempotent", False) is True
+
+    async def _deliver_batch(self, batch: list[Reminder], moment: _Moment, report: RunReport) -> None:
         """Users in parallel (a channel API call takes a while), each user's reminders in order."""
         per_user: dict[tuple[str, str], list[Reminder]] = {}
         for reminder in batch:
@@ -217,26 +258,44 @@ class Scheduler:
         async def deliver_in_order(reminders: list[Reminder]) -> None:
             async with slots:
                 for reminder in reminders:
-                    await self._deliver(reminder, now, report)
+                    await self._deliver(reminder, moment, report)
 
         await asyncio.gather(*(deliver_in_order(reminders) for reminders in per_user.values()))
 
-    async def _deliver(self, reminder: Reminder, now: float, report: RunReport) -> None:
-        if await _in_thread(self._stale, reminder, now):
-            await _in_thread(self.store.mark_failed, reminder.id, None)
+    async def _deliver(self, reminder: Reminder, moment: _Moment, report: RunReport) -> None:
+        attempt = uuid.uuid4().hex
+        if not await _in_thread(self.store.begin_delivery, reminder.id, self.worker, attempt, moment(), self.lease_seconds):
+            return  # our claim ran out and another worker has it
+        try:
+            stale = await _in_thread(self._stale, reminder, moment())
+        except asyncio.CancelledError:  # the dispatch was cancelled before the push: nothing went out, give it back
+            await _in_thread(self.store.requeue_reminder, reminder.id, attempt, reminder.due_at)
+            raise
+        if stale:
+            await _in_thread(self.store.mark_failed, reminder.id, None, attempt, "stale")
             report.dropped += 1
             return
+        now = moment()  # read just before the push: the quiet hours may have begun during the dispatch
+        if quiet(now):
+            await _in_thread(self.store.requeue_reminder, reminder.id, attempt, not_at_night(now))
+            report.held += 1
+            return
+        texts = list(reminder.payload["texts"])
         try:
-            delivered = await self.pusher.send(reminder.channel, reminder.user, list(reminder.payload["texts"]))
+            if self.idempotent:
+                result = await self.pusher.send(reminder.channel, reminder.user, texts, key=f"reminder:{reminder.id}")  # type: ignore[call-arg]
+            else:
+                result = await self.pusher.send(reminder.channel, reminder.user, texts)
         except Exception:
             log.exception("reminders: pushing reminder %d on %s failed", reminder.id, reminder.channel)
-            delivered = False
-        if delivered:
-            await _in_thread(self.store.mark_sent, reminder.id)
+            result = False
+        ok, message_id = delivered(result)
+        if ok:
+            await _in_thread(self.store.mark_sent, reminder.id, attempt, message_id)
             report.sent += 1
             return
-        retry = None if reminder.attempts >= MAX_ATTEMPTS else not_at_night(now + RETRY_AFTER * reminder.attempts)
-        await _in_thread(self.store.mark_failed, reminder.id, retry)
+        retry = None if reminder.attempts >= MAX_ATTEMPTS else not_at_night(moment.start + RETRY_AFTER * reminder.attempts)
+        await _in_thread(self.store.mark_failed, reminder.id, retry, attempt)
         report.retried += retry is not None
         report.dropped += retry is None
 

@@ -34,13 +34,21 @@ class SessionStore(Protocol):
 
     # -- message de-duplication (WeChat retries), shared across processes ---------------
     def claim_message(self, key: str) -> bool:
-        """True for the first caller with this key; later callers get False."""
+        """True for the caller that may handle the message; later callers get False. The claim is
+        a short lease of this store (process): after it runs out unanswered, another may take over."""
         ...
 
-    def save_reply(self, key: str, replies: list[Any]) -> None: ...
+    def holds_message(self, key: str) -> bool:
+        """True while this store's claim on the message stands (nobody took it over)."""
+        ...
 
-    def save_session_and_reply(self, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> None:
-        """save_session and save_reply in one transaction: the end of a WeChat conversation step."""
+    def save_reply(self, key: str, replies: list[Any]) -> bool:
+        """False, saving nothing, if another store holds the message's claim."""
+        ...
+
+    def save_session_and_reply(self, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> bool:
+        """save_session and save_reply in one transaction: the end of a WeChat conversation step.
+        False, saving neither, if another store took the message over."""
         ...
 
     def get_reply(self, key: str) -> list[Any] | None: ...
@@ -123,6 +131,15 @@ class ApplicationStore(Protocol):
         self, *, user: tuple[str, str] | None = None, villages: Iterable[str] | None = None, states: Iterable[str] | None = None
     ) -> list[Application]: ...
 
+    def page_applications(
+        self, *, states: Iterable[str], region: str | None = None, villages: Iterable[str] | None = None, risk: str | None = None,
+        now: float = 0.0, limit: int = 50, offset: int = 0,
+    ) -> tuple[list[Application], int, int]:
+        """One page of the applications in `states` (and `region`, `villages`, data's `risk` where given), by
+        deadline (overdue first, none last), then oldest; with how many match and how many are overdue at `now`.
+        The web console's 待办: filtered and paged in the database."""
+        ...
+
     def transition(
         self, number: str, from_state: str, to_state: str, actor: str, note: str = "", deadline: float | None = None
     ) -> Application | None:
@@ -156,15 +173,32 @@ class ReminderStore(Protocol):
         """The new reminder's id; None if dedupe_key was already queued."""
         ...
 
-    def claim_due(self, now: float, limit: int, worker: str, lease_seconds: float = 300.0) -> list[Reminder]:
-        """Marks due reminders 'sending' for this worker; each goes to one worker (again only after its lease runs out)."""
+    def claim_due(self, now: float, limit: int, worker: str, lease_seconds: float = 30.0, resend_unknown: bool = False) -> list[Reminder]:
+        """Marks due reminders 'sending' for this worker; each goes to one worker (again only after its lease runs out,
+        and only if no delivery was begun: a begun one whose lease ran out is settled 'unknown', unless resend_unknown)."""
         ...
 
-    def mark_sent(self, id: int) -> bool: ...
-
-    def mark_failed(self, id: int, retry_at: float | None) -> bool:
-        """Requeue at retry_at, or give up ('failed') if None."""
+    def begin_delivery(self, id: int, worker: str, attempt: str, now: float, lease_seconds: float = 30.0) -> bool:
+        """Commits that the push of `id` starts now (attempt id), renewing the worker's leases; False if the claim is gone."""
         ...
+
+    def mark_sent(self, id: int, attempt: str | None = None, message_id: str | None = None) -> bool:
+        """Delivered: 'sent' and the channel's message id in one step."""
+        ...
+
+    def mark_failed(self, id: int, retry_at: float | None, attempt: str | None = None, outcome: str = "gave_up") -> bool:
+        """Requeue at retry_at, or give up ('failed', with outcome) if None."""
+        ...
+
+    def requeue_reminder(self, id: int, attempt: str, due_at: float) -> bool:
+        """Back to the queue at due_at, not counted as an attempt (quiet hours began before the push)."""
+        ...
+
+    def reminder_counts(self) -> dict[str, int]:
+        """Reminders per state, with 'unknown' for those whose worker died mid-push."""
+        ...
+
+    def reminder_delivery(self, id: int) -> dict[str, Any] | None: ...
 
 
 class Store(SessionStore, KVStore, PeopleStore, ApplicationStore, ReminderStore, Protocol):

@@ -46,6 +46,7 @@ SQLITE = Dialect(
         "ts": "REAL",
         "skip_locked": "",  # writers are serialized by BEGIN IMMEDIATE instead
         "for_update": "",
+        "data_risk": "json_extract(data, '$.risk')",  # the application's risk type (web console filter)
     },
 )
 POSTGRES = Dialect(
@@ -57,6 +58,7 @@ POSTGRES = Dialect(
         "ts": "DOUBLE PRECISION",
         "skip_locked": " FOR UPDATE SKIP LOCKED",
         "for_update": " FOR UPDATE",
+        "data_risk": "(data ->> 'risk')",
     },
 )
 

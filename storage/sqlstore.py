@@ -24,11 +24,12 @@ from .records import PERSONAL_FIELDS, ROLES, Application, ApplicationEvent, Invi
 from .sql import Dialect, Tx, Where, migrations, upsert_sql
 
 MESSAGE_TTL = 24 * 3600.0  # a WeChat message id is forgotten after a day
+CLAIM_LEASE = 4.0  # how long a claimed message is its claimer's alone (see claim_message)
 # Tables delete_personal_data changes, whose files are scrubbed after it.
 PERSONAL_TABLES = ("sessions", "profiles", "consents", "subscriptions", "reminders", "users", "applications", "application_events", "messages")
 EXPIRED_SESSION = '{"expired": true}'  # the state of a session whose contents expired
 CLEANUP_EVERY = 60.0  # expired rows are deleted at most this often (seconds), by one process
-DEFAULT_LEASE = 300.0  # a claimed reminder goes back to the queue if not marked within this
+DEFAULT_LEASE = 30.0  # a claimed reminder not begun goes back to the queue after this (renewed per delivery)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -170,35 +171,70 @@ class SqlStore(ABC):
         return self._load_owned(tx, "sessions", "updated_at", channel, user)
 
     # -- message de-duplication --------------------------------------------------------
-    def claim_message(self, key: str) -> bool:
-        """True for the first caller with this key (or the first after it expired); later callers get False."""
+    def claim_message(self, key: str, lease_seconds: float = CLAIM_LEASE) -> bool:
+        """True for the caller that may handle the message now; False while another holds it or once it is answered.
+
+        A claim is a lease held by this store (its process) for `lease_seconds`: if the process
+        dies before saving the reply, the message is not lost, the first claim after the lease
+        ends takes it over (the row's owner changes). The default of 4 s is chosen against
+        WeChat's timing: WeChat waits 5 s for an answer, then retries (three tries about 5 s
+        apart). A live owner answers inside its 4 s reply window (or has then said "success"
+        and goes on by customer service), so a lease shorter than the retry spacing lets the
+        very next retry after a death run the message, and one longer would make that retry
+        wait for nothing. An owner that finishes after being taken over saves nothing
+        (save_session_and_reply is False), so the user sees one answer, the new owner's.
+        A key answered more than a day ago (MESSAGE_TTL) may be claimed again.
+        """
         self._clean_up_now_and_then()
-        return self._insert_message_key(key)
+        return self._insert_message_key(key, lease_seconds)
 
     @writes
-    def _insert_message_key(self, tx: Tx, key: str) -> bool:
+    def _insert_message_key(self, tx: Tx, key: str, lease_seconds: float) -> bool:
         now = self.clock()
-        inserted_or_expired = tx.run(
-            "INSERT INTO messages (key, claimed_at) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at, replies = NULL "
-            "WHERE messages.claimed_at <= ?",
+        claimed = tx.run(
+            "INSERT INTO messages (key, claimed_at, owner, lease_until) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at, owner = excluded.owner, "
+            "lease_until = excluded.lease_until, replies = NULL "
+            "WHERE messages.claimed_at <= ? OR (messages.replies IS NULL AND messages.lease_until <= ?)",
             key,
             now,
+            self._owner,
+            now + lease_seconds,
             now - MESSAGE_TTL,
+            now,
         )
-        return inserted_or_expired == 1
+        return claimed == 1
+
+    @reads
+    def holds_message(self, tx: Tx, key: str) -> bool:
+        """True while this store's claim on the message stands: no other process took it over."""
+        return tx.one("SELECT 1 AS held FROM messages WHERE key = ? AND owner = ?", key, self._owner) is not None
 
     @writes
-    def save_reply(self, tx: Tx, key: str, replies: list[Any]) -> None:
-        self._save_reply(tx, key, replies)
+    def save_reply(self, tx: Tx, key: str, replies: list[Any]) -> bool:
+        """Keeps the replies for retries; False (nothing saved) if another store has claimed the message."""
+        return self._save_reply(tx, key, replies)
 
-    def _save_reply(self, tx: Tx, key: str, replies: list[Any]) -> None:
-        tx.run(upsert_sql("messages", ["key"], ["replies"], ["claimed_at"]), key, _dumps(replies), self.clock())
+    def _save_reply(self, tx: Tx, key: str, replies: list[Any]) -> bool:
+        saved = tx.run(
+            "INSERT INTO messages (key, claimed_at, owner, replies) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET replies = excluded.replies "
+            "WHERE messages.owner = excluded.owner OR messages.owner IS NULL",
+            key,
+            self.clock(),
+            self._owner,
+            _dumps(replies),
+        )
+        return saved == 1
 
     @writes
-    def save_session_and_reply(self, tx: Tx, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> None:
+    def save_session_and_reply(self, tx: Tx, channel: str, user: str, state: dict[str, Any], key: str, replies: list[Any]) -> bool:
+        """Both or neither: False, and nothing saved, if another store took the message over
+        (this one's lease ran out first); its session and reply are the ones that count."""
+        if not self._save_reply(tx, key, replies):
+            return False
         self._save_session(tx, channel, user, state)
-        self._save_reply(tx, key, replies)
+        return True
 
     @reads
     def get_reply(self, tx: Tx, key: str) -> list[Any] | None:
@@ -449,6 +485,21 @@ class SqlStore(ABC):
         where = Where().equals("channel", channel).equals("user_id", user_id).any_of("village", villages).any_of("state", states)
         return [_application(row) for row in tx.all(f"SELECT * FROM applications{where} ORDER BY id", *where.params)]
 
+    @reads
+    def page_applications(
+        self, tx: Tx, *, states: Iterable[str], region: str | None = None, villages: Iterable[str] | None = None, risk: str | None = None,
+        now: float = 0.0, limit: int = 50, offset: int = 0,
+    ) -> tuple[list[Application], int, int]:
+        """The console's 待办 page (index applications_console_todo: region, state, deadline, id)."""
+        where = Where().equals("region", region).any_of("state", states).any_of("village", villages)
+        if risk is not None:
+            where.clauses.append("{data_risk} = ?")
+            where.params.append(risk)
+        counts = _required(tx.one(f"SELECT COUNT(*) AS total, COUNT(CASE WHEN deadline <= ? THEN 1 END) AS late FROM applications{where}",
+                                  now, *where.params))
+        rows = tx.all(f"SELECT * FROM applications{where} ORDER BY deadline IS NULL, deadline, id LIMIT ? OFFSET ?", *where.params, limit, offset)
+        return [_application(row) for row in rows], int(counts["total"]), int(counts["late"] or 0)
+
     @writes
     def transition(
         self, tx: Tx, number: str, from_state: str, to_state: str, actor: str, note: str = "", deadline: float | None = None
@@ -530,35 +581,100 @@ class SqlStore(ABC):
         return None if row is None else row["id"]
 
     @writes
-    def claim_due(self, tx: Tx, now: float, limit: int, worker: str, lease_seconds: float = DEFAULT_LEASE) -> list[Reminder]:
+    def claim_due(
+        self, tx: Tx, now: float, limit: int, worker: str, lease_seconds: float = DEFAULT_LEASE, resend_unknown: bool = False
+    ) -> list[Reminder]:
         """Marks up to `limit` due reminders 'sending' for this worker, oldest first.
 
-        Also takes back reminders whose worker's lease ran out (it died before mark_sent/mark_failed).
+        Also takes back claims whose worker's lease ran out before it began a delivery (it died, or
+        stalled: its begin_delivery will then fail). A claim whose delivery was begun and whose
+        lease ran out may or may not have reached the user: it is settled 'failed' with outcome
+        'unknown' and never sent again, unless `resend_unknown` (the channel drops a repeated push
+        with the same key), when it is claimed again like any other.
         """
+        if not resend_unknown:
+            tx.run(
+                "UPDATE reminders SET state = 'failed', outcome = 'unknown', lease_until = NULL "
+                "WHERE id IN (SELECT id FROM reminders WHERE state = 'sending' AND attempt IS NOT NULL AND lease_until <= ?{skip_locked})",
+                now,
+            )
         rows = tx.all(
-            "UPDATE reminders SET state = 'sending', worker = ?, lease_until = ?, attempts = attempts + 1 "
+            "UPDATE reminders SET state = 'sending', worker = ?, lease_until = ?, attempts = attempts + 1, attempt = NULL "
             "WHERE id IN (SELECT id FROM reminders "
-            "WHERE (state = 'pending' AND due_at <= ?) OR (state = 'sending' AND lease_until <= ?) "
-            "ORDER BY due_at, id LIMIT ?{skip_locked}) RETURNING *",
+            "WHERE (state = 'pending' AND due_at <= ?) OR (state = 'sending' AND lease_until <= ?"
+            + ("" if resend_unknown else " AND attempt IS NULL")
+            + ") ORDER BY due_at, id LIMIT ?{skip_locked}) RETURNING *",
             worker, now + lease_seconds, now, now, limit,
         )
         return sorted(map(_reminder, rows), key=lambda r: (r.due_at, r.id))
 
     @writes
-    def mark_sent(self, tx: Tx, id: int) -> bool:
-        changed = tx.run("UPDATE reminders SET state = 'sent', sent_at = ?, lease_until = NULL WHERE id = ? AND state = 'sending'", self.clock(), id)
-        return changed == 1
+    def begin_delivery(self, tx: Tx, id: int, worker: str, attempt: str, now: float, lease_seconds: float = DEFAULT_LEASE) -> bool:
+        """Records, and commits, that `worker` is about to push reminder `id` (attempt `attempt`); False if the claim is no longer its own.
+
+        Renews this worker's lease: of this reminder, and of its other claims not yet begun whose
+        lease is past half (rows a sibling transaction holds are skipped, so no two wait on each other).
+        """
+        begun = tx.run(
+            "UPDATE reminders SET attempt = ?, attempted_at = ?, lease_until = ? "
+            "WHERE id = ? AND state = 'sending' AND worker = ? AND attempt IS NULL AND lease_until > ?",
+            attempt, now, now + lease_seconds, id, worker, now,
+        )
+        if begun == 1:
+            tx.run(
+                "UPDATE reminders SET lease_until = ? WHERE id IN (SELECT id FROM reminders "
+                "WHERE state = 'sending' AND worker = ? AND attempt IS NULL AND lease_until > ? AND lease_until < ?{skip_locked})",
+                now + lease_seconds, worker, now, now + lease_seconds / 2,
+            )
+        return begun == 1
 
     @writes
-    def mark_failed(self, tx: Tx, id: int, retry_at: float | None) -> bool:
-        """Back to the queue at retry_at, or 'failed' for good if retry_at is None."""
-        changed = tx.run(
-            "UPDATE reminders SET state = ?, due_at = COALESCE(?, due_at), lease_until = NULL WHERE id = ? AND state = 'sending'",
-            "failed" if retry_at is None else "pending",
-            retry_at,
-            id,
+    def mark_sent(self, tx: Tx, id: int, attempt: str | None = None, message_id: str | None = None) -> bool:
+        """Delivered: state 'sent' and the channel's message id, in one statement.
+
+        With `attempt`, only that attempt's row (also one settled 'unknown' meanwhile: the push did
+        arrive); without, a claim not begun (callers that do not use begin_delivery).
+        """
+        return tx.run(
+            "UPDATE reminders SET state = 'sent', sent_at = ?, lease_until = NULL, message_id = ?, outcome = NULL "
+            "WHERE id = ? AND " + ("attempt = ? AND (state = 'sending' OR outcome = 'unknown')" if attempt else "state = 'sending' AND attempt IS NULL"),
+            self.clock(), message_id, id, *([attempt] if attempt else []),
+        ) == 1
+
+    @writes
+    def mark_failed(self, tx: Tx, id: int, retry_at: float | None, attempt: str | None = None, outcome: str = "gave_up") -> bool:
+        """Not delivered: back to the queue at retry_at, or 'failed' for good (with `outcome`) if retry_at is None.
+
+        With `attempt`, only while that attempt is the row's; without, a claim not begun.
+        """
+        return tx.run(
+            "UPDATE reminders SET state = ?, due_at = COALESCE(?, due_at), lease_until = NULL, attempt = NULL, outcome = ? "
+            "WHERE id = ? AND state = 'sending' AND " + ("attempt = ?" if attempt else "attempt IS NULL"),
+            "failed" if retry_at is None else "pending", retry_at, None if retry_at is not None else outcome, id, *([attempt] if attempt else []),
+        ) == 1
+
+    @writes
+    def requeue_reminder(self, tx: Tx, id: int, attempt: str, due_at: float) -> bool:
+        """Back to the queue at `due_at` without having tried (the quiet hours began): the claim does not count as an attempt."""
+        return tx.run(
+            "UPDATE reminders SET state = 'pending', due_at = ?, lease_until = NULL, attempt = NULL, attempts = attempts - 1 "
+            "WHERE id = ? AND state = 'sending' AND attempt = ?",
+            due_at, id, attempt,
+        ) == 1
+
+    @reads
+    def reminder_counts(self, tx: Tx) -> dict[str, int]:
+        """How many reminders are in each state; 'unknown' counts the failed ones whose push may have gone out."""
+        rows = tx.all(
+            "SELECT CASE WHEN outcome = 'unknown' AND state = 'failed' THEN 'unknown' ELSE state END AS s, COUNT(*) AS n "
+            "FROM reminders GROUP BY CASE WHEN outcome = 'unknown' AND state = 'failed' THEN 'unknown' ELSE state END"
         )
-        return changed == 1
+        return {row["s"]: int(row["n"]) for row in rows}
+
+    @reads
+    def reminder_delivery(self, tx: Tx, id: int) -> dict[str, Any] | None:
+        """A reminder's delivery record: state, outcome, attempts, attempt, attempted_at, message_id, sent_at."""
+        return tx.one("SELECT state, outcome, attempts, attempt, attempted_at, message_id, sent_at FROM reminders WHERE id = ?", id)
 
 
 def _check_role(role: str) -> None:

@@ -19,6 +19,7 @@ from reminders.pusher import ConsolePusher
 from reminders.scheduler import MAX_ATTEMPTS, Scheduler, not_at_night, quiet
 from storage.open import open_store
 from storage.sqlstore import SqlStore
+from tests.kit.clock import TestClock
 from tests.kit.world import RecordingPusher
 
 DAY = dt.date(2026, 12, 3)
@@ -80,19 +81,88 @@ def test_nothing_is_pushed_at_night(store: SqlStore) -> None:
     assert run.run_once(at(DAY + dt.timedelta(days=1), 8)).sent == 3
 
 
-def test_a_killed_dispatcher_loses_none_and_sends_none_twice(store_url: str) -> None:
-    """Killed in the middle of a push, with other pushes in flight: those are marked, the dead one is sent later."""
+def test_a_killed_dispatcher_sends_none_twice(store_url: str) -> None:
+    """Killed in the middle of a push, with other pushes in flight: those are marked, the dead one is never sent again.
+
+    It may have reached the user (the process died before the channel answered): with no way to know,
+    it is settled 'unknown' rather than risk a second copy. What the dead process had claimed but not
+    begun goes out from the next process once the claim's 30 s lease is over.
+    """
     now = at(DAY, 10)
     with open_store(store_url) as store:
         queue(store, 300, now)
         dying = DyingPusher(dies_at=120)
         with pytest.raises(Killed):
-            scheduler(store, dying, batch=50, lease_seconds=60).run_once(now)
+            scheduler(store, dying, batch=50).run_once(now)
     with open_store(store_url) as store:  # the next process, once the dead one's claims have expired
         again = RecordingPusher()
-        report = scheduler(store, again, batch=50).run_once(now + 61)
+        early = scheduler(store, again, batch=50).run_once(now + 29)  # what it had not claimed, or gave back as it died
+        late = scheduler(store, again, batch=50).run_once(now + 31)  # its claims not begun, once their lease is over
+        counts = store.reminder_counts()
+    both = sent_texts(dying) + sent_texts(again)
+    lost = set(f"提醒{i}" for i in range(300)) - set(both)  # the pushes it was dying in (raised Killed)
+    assert set(both.values()) == {1} and 1 <= len(lost) <= 8
+    assert early.sent + late.sent == 300 - len(lost) - sum(sent_texts(dying).values()) and late.sent > 0
+    assert counts == {"sent": 300 - len(lost), "unknown": len(lost)}
+
+
+def test_an_idempotent_receiver_gets_the_dead_ones_push_again_with_its_key(store_url: str) -> None:
+    """A channel that drops a repeated key: the push the dead process was in is sent again, under the same key."""
+    class Receiver(DyingPusher):
+        idempotent = True
+
+        def __init__(self, dies_at: int) -> None:
+            super().__init__(dies_at)
+            self.keys: list[str] = []
+
+        async def send(self, channel: str, user: str, texts: list[str], key: str) -> str:
+            self.keys.append(key)
+            await super().send(channel, user, texts)
+            return f"msg-{texts[0]}"
+
+    now = at(DAY, 10)
+    with open_store(store_url) as store:
+        queue(store, 300, now)
+        dying = Receiver(dies_at=120)
+        with pytest.raises(Killed):
+            scheduler(store, dying, batch=50).run_once(now)
+        dead_key = dying.keys[-1]
+        again = Receiver(dies_at=10**9)
+        scheduler(store, again, batch=50).run_once(now + 31)
+        assert dead_key in again.keys  # resent with the key the receiver knows
+        assert store.reminder_counts() == {"sent": 300}
+        assert store.reminder_delivery(int(dead_key.split(":")[1]))["message_id"].startswith("msg-提醒")
     assert sent_texts(dying) + sent_texts(again) == Counter(f"提醒{i}" for i in range(300))
-    assert report.sent == 300 - sum(sent_texts(dying).values())
+
+
+def test_quiet_hours_are_checked_before_each_push(store_url: str) -> None:
+    """A dispatch that starts at 20:59:58 with 300 due: each push reads the clock; none goes out at 21:00 or later."""
+    start = at(DAY, 20, 59) + 58
+
+    class Slow(RecordingPusher):
+        """Each push takes 0.1 s of the test's clock, and notes when it went out."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        async def send(self, channel: str, user: str, texts: list[str]) -> bool:
+            self.times.append(clock.now())
+            clock.advance(0.1)
+            return await super().send(channel, user, texts)
+
+    clock = TestClock(start)
+    with open_store(store_url) as store:
+        queue(store, 300, start - 60)
+        pusher = Slow()
+        report = scheduler(store, pusher, clock=clock).run_once(start)
+        assert pusher.times and max(pusher.times) < at(DAY, 21)
+        assert report.sent == len(pusher.times) < 100 and report.held == 100 - report.sent  # the rest of its batch went back
+        assert scheduler(store, pusher, clock=clock).run_once(clock.now()).sent == 0
+        clock.at = at(DAY + dt.timedelta(days=1), 8)
+        morning = scheduler(store, pusher, clock=clock).run_once(clock.at)
+        assert morning.sent == 300 - report.sent
+    assert sent_texts(pusher) == Counter(f"提醒{i}" for i in range(300))
 
 
 def test_a_stopped_dispatcher_is_continued_by_the_next_one(store_url: str) -> None:
