@@ -1,4 +1,5 @@
-"""`bot.py telegram`: the Telegram bot, long polling or (with --webhook-url) webhook."""
+"""`bot.py telegram`: the Telegram bot, long polling or (with --webhook-url) webhook, which
+refuses to start without TELEGRAM_WEBHOOK_SECRET (every process behind the URL checks the same one)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from app.wiring import serve
     from channels.telegram import TelegramAdapter, TelegramConfig
+    from channels.web.app import Console
 
     try:
         config = TelegramConfig.from_env(args.webhook_url)
@@ -23,4 +25,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"配置有误：{exc}")
         return 2
     print(f"Telegram：{'webhook ' + args.webhook_url if args.webhook_url else '长轮询'}。")
-    return serve(lambda core, store, metrics: [TelegramAdapter(core, config, metrics)], None, args.host, args.port)
+    return serve(lambda core, store, metrics: [TelegramAdapter(core, config, metrics, store=store), Console(core, store, metrics)], None, args.host, args.port)

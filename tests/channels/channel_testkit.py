@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -90,6 +91,17 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "政策助手", "username": "fanpin_test_bot"}
+
+
+class BotAPIError(Exception):
+    """An API method's refusal: answered as Telegram's 400 with this description."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
 class FakeBotAPI:
     """Enough of Telegram's Bot API for PTB: form fields carry JSON values, as PTB posts them."""
 
@@ -99,6 +111,10 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
+        self._query_ids = itertools.count(1)
+        self.chat_types: dict[int, str] = {}  # chats that are not private (groups), by id
+        self.callbacks_too_old = False  # answerCallbackQuery fails as for a tap made while the bot was down
+        self.keyboards_removed: set[tuple[int, int]] = set()  # (chat, message) whose buttons were taken away
         self._changed = asyncio.Condition()
         self.app = web.Application()
         self.app.router.add_post("/bot{token}/{method}", self._handle)
@@ -117,10 +133,14 @@ class FakeBotAPI:
         handler = getattr(self, f"api_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": f"no {method} here"}, status=404)
-        return web.json_response({"ok": True, "result": await handler(params)})
+        try:
+            result = await handler(params)
+        except BotAPIError as exc:
+            return web.json_response({"ok": False, "error_code": 400, "description": exc.description}, status=400)
+        return web.json_response({"ok": True, "result": result})
 
     async def api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"id": 123456, "is_bot": True, "first_name": "政策助手", "username": "fanpin_test_bot"}
+        return dict(BOT_USER)
 
     async def api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True
@@ -129,9 +149,18 @@ class FakeBotAPI:
         return True
 
     async def api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        if self.callbacks_too_old:
+            raise BotAPIError("Bad Request: query is too old and response timeout expired or query id is invalid")
         return True
 
     async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> bool:
+        """Taking the buttons off a message that has none left is refused, as Telegram does."""
+        message = (int(params["chat_id"]), int(params["message_id"]))
+        if not params.get("reply_markup") or not params["reply_markup"].get("inline_keyboard"):
+            if message in self.keyboards_removed:
+                raise BotAPIError("Bad Request: message is not modified: specified new message content and reply markup are "
+                                  "exactly the same as a current content and reply markup of the message")
+            self.keyboards_removed.add(message)
         return True
 
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -146,8 +175,11 @@ class FakeBotAPI:
         return list(self.updates)
 
     async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat = {"id": int(params["chat_id"]), "type": "private", "first_name": "村民"}
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "text": params["text"]}
+        chat_id = int(params["chat_id"])
+        chat = {"id": chat_id, "type": self.chat_types.get(chat_id, "private"), "first_name": "村民"}
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": BOT_USER, "text": params["text"]}
+        if "reply_parameters" in params:
+            message["reply_parameters"] = params["reply_parameters"]
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         self.sent.append(message)
@@ -167,16 +199,25 @@ class FakeBotAPI:
         async with self._changed:
             self._changed.notify_all()
 
-    def says(self, chat_id: int, text: str) -> dict[str, Any]:
-        user = {"id": chat_id, "is_bot": False, "first_name": "村民"}
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, "from": user, "text": text}
+    def says(self, chat_id: int, text: str, user_id: int | None = None, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A message from `user_id` (the chat's own id in a private chat) in the chat; in a group
+        (`chat_types`), @names are mentions and `reply_to` the message answered."""
+        user = {"id": chat_id if user_id is None else user_id, "is_bot": False, "first_name": "村民"}
+        chat = {"id": chat_id, "type": self.chat_types.get(chat_id, "private")}
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": user, "text": text}
+        entities = []
         if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+        entities += [{"type": "mention", "offset": m.start(), "length": m.end() - m.start()} for m in re.finditer(r"(?<![/\w])@\w+", text)]
+        if entities:
+            message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
         return self.update(chat_id, message=message)
 
-    def presses(self, chat_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
-        user = {"id": chat_id, "is_bot": False, "first_name": "村民"}
-        query = {"id": f"cq{len(self.calls)}", "from": user, "chat_instance": str(chat_id), "data": data, "message": message}
+    def presses(self, chat_id: int, message: dict[str, Any], data: str, user_id: int | None = None) -> dict[str, Any]:
+        user = {"id": chat_id if user_id is None else user_id, "is_bot": False, "first_name": "村民"}
+        query = {"id": f"cq{next(self._query_ids)}", "from": user, "chat_instance": str(chat_id), "data": data, "message": message}
         return self.update(chat_id, callback_query=query)
 
     async def replies(self, chat_id: int, after: int, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 10) -> list[dict[str, Any]]:

@@ -67,19 +67,25 @@ async def start_check(chat: Chat, use_buttons: bool) -> list[dict[str, Any]]:
     menu = with_buttons(await chat.say("/start"))
     assert menu is not None
     index, data = button(menu, "家庭核查")
-    return await (chat.press(menu, index) if use_buttons else chat.say(data))
+    return await (chat.press(menu, index) if use_buttons else chat.say(data.rpartition(":")[2]))  # the data is "question:key"
 
 
 @asynccontextmanager
 async def telegram(core: Counting, api: FakeBotAPI, webhook: bool = False) -> AsyncIterator[tuple[TelegramAdapter, str]]:
-    async with serving(api.app) as api_url:
-        config = TelegramConfig(BOT_TOKEN, api_url, "https://bot.example.org/tg/hook" if webhook else "", SECRET)
-        adapter = TelegramAdapter(core, config, poll_timeout=1)
-        runner, port = await start_server([adapter], adapter.metrics, "127.0.0.1", 0)
-        try:
-            yield adapter, f"http://127.0.0.1:{port}"
-        finally:
-            await runner.cleanup()
+    async with serving(api.app) as api_url, bot_process(core, api_url, webhook) as running:
+        yield running
+
+
+@asynccontextmanager
+async def bot_process(core: Counting, api_url: str, webhook: bool = False) -> AsyncIterator[tuple[TelegramAdapter, str]]:
+    """One `bot.py telegram` process against the Bot API double at `api_url`: its adapter and server URL."""
+    config = TelegramConfig(BOT_TOKEN, api_url, "https://bot.example.org/tg/hook" if webhook else "", SECRET)
+    adapter = TelegramAdapter(core, config, poll_timeout=1, store=core.store)
+    runner, port = await start_server([adapter], adapter.metrics, "127.0.0.1", 0)
+    try:
+        yield adapter, f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def household_check(chat: Chat, use_buttons: bool, first: list[dict[str, Any]]) -> str:
