@@ -4,6 +4,7 @@
     python bot.py admin list
     python bot.py admin revoke wechat <openid>
     python bot.py admin export --format csv --out applications.csv
+    python bot.py admin login-link wechat <openid>
 
 The store is --db, else DATABASE_URL, else data/assistant.db. Exports mask phone and ID numbers.
 """
@@ -41,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--out", help="写入文件（默认打印）")
     export.set_defaults(func=run_export)
+    login = actions.add_parser("login-link", parents=[common], help="给工作人员生成网页后台的一次性登录链接（10分钟内有效）")
+    login.add_argument("channel", help="wechat、telegram 等")
+    login.add_argument("user", help="用户 ID（见 admin list）")
+    login.set_defaults(func=run_login_link)
 
 
 def _store(args: argparse.Namespace):
@@ -116,4 +121,20 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"已导出到 {args.out}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def run_login_link(args: argparse.Namespace) -> int:
+    from conversation.skills.staff_login import issue_login_link
+    from workflow.access import actor_of
+
+    store = _store(args)
+    try:
+        link = issue_login_link(store, actor_of(store, args.channel, args.user), time.time())
+    finally:
+        store.close()
+    if link is None:
+        print("这个用户不是工作人员（村干部、乡镇或县级审核人员），不能登录后台。")
+        return 1
+    print(f"登录链接（10分钟内有效，只能用一次）：{link}")
     return 0

@@ -29,6 +29,7 @@ def _config(args: argparse.Namespace) -> WeChatConfig | None:
 
 def run_server(args: argparse.Namespace) -> int:
     from app.wiring import serve
+    from channels.web.app import Console
     from channels.wechat.webhook import WeChatAdapter
 
     config = _config(args)
@@ -36,7 +37,8 @@ def run_server(args: argparse.Namespace) -> int:
         return 2
     mode = "安全模式" if config.aes_key else "明文模式"
     print(f"微信公众号：{mode}；{'可以' if config.has_api else '不能（未配置 AppID/AppSecret）'}发客服消息。")
-    return serve(lambda core, store, metrics: [WeChatAdapter(core, store, config, metrics)], config.database_url or None, args.host, args.port)
+    return serve(lambda core, store, metrics: [WeChatAdapter(core, store, config, metrics), Console(core, store, metrics)],
+                 config.database_url or None, args.host, args.port)
 
 
 def run_menu(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from conversation.assistant import Assistant, load_texts
 from conversation.context import Services
 from conversation.skill import Skill
-from conversation.skills import apply, confirm_proxy, household_check, my_data, policy_question, subscribe, work
+from conversation.skills import apply, confirm_proxy, household_check, my_data, policy_question, staff_login, subscribe, work
 from eligibility.engine import Engine
 from foundation.clock import Clock
 from foundation.datafile import save_data_cache
@@ -27,6 +27,7 @@ from workflow.desk import Desk
 # (invite codes, application numbers) first.
 SKILLS: list[Skill] = [
     work.SKILL,
+    staff_login.SKILL,
     confirm_proxy.SKILL,
     apply.SKILL,
     policy_question.SKILL,
