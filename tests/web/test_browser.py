@@ -9,13 +9,16 @@ Skipped, saying why, only where no Chromium or driver can be found.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from channels.server import start_server
 from tests.web.conftest import Site, overdue_audit
@@ -110,8 +113,29 @@ def test_log_in_find_the_overdue_application_take_the_step_and_see_it_in_chat(si
         assert "已办理：乡镇核查完成，报县研判" in driver.find_element(By.ID, "done").text
         shot(driver, folder, "4-step-taken")
 
+        base = f"http://127.0.0.1:{server.port}/console/"
+        driver.get(base + "report?month=2026-11")
+        wait_for_title(driver, "月报")
+        assert late in driver.find_element(By.TAG_NAME, "main").text  # verified this month by the step just taken
+        shot(driver, folder, "6-report")
+        href = driver.find_element(By.ID, "xlsx").get_attribute("href")
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+        with urllib.request.urlopen(urllib.request.Request(href, headers={"Cookie": cookies}), timeout=10) as response:
+            book = load_workbook(io.BytesIO(response.read()))
+        assert late in [row[1] for row in book["待确认户类型"].iter_rows(values_only=True)]
+        driver.get(base + "stats")
+        wait_for_title(driver, "统计")
+        assert driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+        shot(driver, folder, "7-stats")
+        driver.get(base + "policy")
+        wait_for_title(driver, "政策库")
+        driver.find_element(By.NAME, "household").send_keys("我家3口人，我50岁务农，儿子14岁读初中住校")
+        driver.find_element(By.CSS_SELECTOR, "#trial button[type=submit]").click()
+        assert "★必须落实" in driver.find_element(By.ID, "result").text
+        shot(driver, folder, "8-policy-trial")
+
         driver.set_window_size(390, 844)  # a phone
-        driver.get(f"http://127.0.0.1:{server.port}/console/todo")
+        driver.get(base + "todo")
         shot(driver, folder, "5-todo-phone")
     finally:
         server.stop()
