@@ -82,7 +82,7 @@ async def medians(console: Console, store: Any, who: dict[str, tuple[str, str]])
             for label, url in ((f"{name} 待办", "/console/todo"), (f"{name} 待办 第3页", "/console/todo?page=3"),
                                (f"{name} 待办 筛选", "/console/todo?risk=因病"), (f"{name} 申请页", f"/console/a/{refs[0]}"),
                                (f"{name} 月报", f"/console/report?month={TODAY.year}-{TODAY.month:02d}"),
-                               (f"{name} 统计", "/console/stats"), (f"{name} 政策库", "/console/policy")):
+                               (f"{name} 政策库", "/console/policy")):
                 times = []
                 for _ in range(REQUESTS):
                     started = time.perf_counter()
