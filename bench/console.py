@@ -40,7 +40,7 @@ from storage.open import open_store  # noqa: E402
 from workflow.access import actor_of  # noqa: E402
 
 APPLICATIONS = 10_000
-REQUESTS = 60
+REQUESTS = int(os.environ.get("CONSOLE_BENCH_REQUESTS", "60"))
 TARGET_MS = 100.0
 TODAY = dt.date(2026, 11, 23)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
