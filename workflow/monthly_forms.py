@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 from foundation.clock import at, local
 from foundation.privacy import mask_id, mask_phone, mask_text
-from storage.records import Application
+from storage.records import Application, ApplicationEvent
 from workflow.access import Actor, scoped_applications
 from workflow.desk import Desk
-from workflow.report import entered
 
 RETURN_TYPES = ("脱贫户", "脱贫不稳定户")  # 返贫预警: households that were lifted out of poverty
 FIRST_TYPES = ("一般农户", "边缘易致贫户")  # 致贫预警
@@ -45,10 +44,9 @@ def month_bounds(year: int, month: int) -> tuple[float, float]:
     return at(dt.date(year, month, 1)), at(following)
 
 
-def _when(desk: Desk, app: Application, state: str, start: float, end: float) -> tuple[str, str]:
-    """(date, note) of the event that moved `app` into `state` within the month."""
-    event = next(e for e in desk.store.events(app.number) if e.to_state == state and e.from_state != state and start <= e.at < end)
-    return local(event.at).date().isoformat(), mask_text(event.note or "")
+def _entering(events: list[ApplicationEvent], state: str, start: float, end: float) -> ApplicationEvent | None:
+    """The event that moved the application into `state` within the month, if any."""
+    return next((e for e in events if e.to_state == state and e.from_state != state and start <= e.at < end), None)
 
 
 def monthly_forms(desk: Desk, actor: Actor, year: int, month: int) -> list[Form]:
@@ -56,22 +54,27 @@ def monthly_forms(desk: Desk, actor: Actor, year: int, month: int) -> list[Form]
     wf = desk.workflow
     start, end = month_bounds(year, month)
     apps = [a for a in scoped_applications(desk.store, actor) if a.updated_at >= start]  # nothing older entered a state this month
-    verified = [a for a in apps if entered(desk, a, wf.verified, start, end)]
-    lifted = [a for a in apps if entered(desk, a, wf.lifted, start, end)]
+    verified: list[tuple[Application, ApplicationEvent]] = []
+    lifted: list[tuple[Application, ApplicationEvent]] = []
+    for app in apps:
+        events = desk.store.events(app.number)  # once per application: both forms read the same log
+        for state, found in ((wf.verified, verified), (wf.lifted, lifted)):
+            event = _entering(events, state, start, end)
+            if event is not None:
+                found.append((app, event))
     forms = [Form("附件1 返贫预警", f"附件1《鹤庆县返贫预警情况统计表》{year}年{month}月", ALERT_HEADERS),
              Form("附件2 致贫预警", f"附件2《鹤庆县致贫预警情况统计表》{year}年{month}月", ALERT_HEADERS),
              Form("待确认户类型", "核实认定、但没有记下是否脱贫户的（请确认后填入附件1或附件2）", ALERT_HEADERS),
              Form("附件3 预警解除", f"附件3《鹤庆县返贫致贫预警解除登记表》{year}年{month}月", LIFT_HEADERS)]
-    for app in verified:
+    for app, event in verified:
         kind = app.data.get("household_type")
         form = forms[0] if kind in RETURN_TYPES else forms[1] if kind in FIRST_TYPES else forms[2]
-        day, _ = _when(desk, app, wf.verified, start, end)
+        day = local(event.at).date().isoformat()
         d = app.data
         form.rows.append((len(form.rows) + 1, app.number, app.village or "", d.get("name") or "（已删除）", mask_phone(d.get("phone")),
                           mask_id(d.get("id_number")), d.get("size") or "", d.get("income_per_head") or "", d.get("risk") or "",
                           mask_text(d.get("risk_detail") or ""), day))
-    for app in lifted:
-        day, note = _when(desk, app, wf.lifted, start, end)
+    for app, event in lifted:
         forms[3].rows.append((len(forms[3].rows) + 1, app.number, app.village or "", app.data.get("name") or "（已删除）",
-                              app.data.get("risk") or "", day, note))
+                              app.data.get("risk") or "", local(event.at).date().isoformat(), mask_text(event.note or "")))
     return forms

@@ -25,8 +25,8 @@ def monthly_report(desk: Desk, actor: Actor, today: dt.date) -> str:
     first, last = previous_month(today)
     start, end = at(first), end_of(last)
     apps = scoped_applications(desk.store, actor)
-    verified = [a for a in apps if entered(desk, a, wf.verified, start, end)]
-    lifted = [a for a in apps if entered(desk, a, wf.lifted, start, end)]
+    verified = [a for a in apps if _entered(desk, a, wf.verified, start, end)]
+    lifted = [a for a in apps if _entered(desk, a, wf.lifted, start, end)]
     received = sum(start <= a.created_at < end for a in apps)
     open_apps = [a for a in apps if a.state in wf.processing]
     area = "、".join(actor.villages) if actor.role == "cadre" else desk.kb.view(actor.region).region.name
@@ -49,7 +49,7 @@ def monthly_report(desk: Desk, actor: Actor, today: dt.date) -> str:
     return "\n".join(lines)
 
 
-def entered(desk: Desk, app: Application, state: str, start: float, end: float) -> bool:
+def _entered(desk: Desk, app: Application, state: str, start: float, end: float) -> bool:
     return any(e.to_state == state and e.from_state != state and start <= e.at < end for e in desk.store.events(app.number))
 
 

@@ -52,10 +52,12 @@ def trial(console: Console, text: str, region: str | None) -> tuple[str, str]:
     """(compact result, error): a description in words, or a household in YAML."""
     services = console.core.services  # type: ignore[attr-defined]
     understander, engine = services.understander, services.engine
-    try:
-        data = load_yaml("<试算>", text) if ":" in text.splitlines()[0] else None
-    except DataFileError as exc:
-        return "", str(exc)
+    data = None
+    if "members:" in text:  # household YAML (a description in words never names this key)
+        try:
+            data = load_yaml("<试算>", text)
+        except DataFileError as exc:
+            return "", str(exc)
     if not isinstance(data, dict):
         described = parse_description(understander.canonical(text), understander.region_names, understander.homes, region)
         if described.empty:

@@ -54,7 +54,7 @@ def test_a_consented_form_is_kept_past_the_timeout_and_the_user_is_told(store_ur
     world.clock.advance(45 * 60)
     world.say("别人", "你好")
     reply = world.say("张三", "1")  # an answer to a summary shown 45 minutes ago is not taken as 确认
-    assert "还没有提交，已经替您保留着" in reply and "请核对" in reply
+    assert "还替您保留着（还没有提交）" in reply and "请核对" in reply
     assert world.store.list_applications() == []
     assert "申请已提交" in world.say("张三", "1")
     assert len(world.store.list_applications()) == 1

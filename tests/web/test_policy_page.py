@@ -30,6 +30,8 @@ def test_trial_from_a_description_and_from_yaml(site) -> None:
             await staff.get("/console/policy")
             status, page = await staff.post("/console/policy", {"household": description})
             assert status == 200 and "★必须落实" in page and "鹤庆县" in page
+            status, page = await staff.post("/console/policy", {"household": "家里情况: 3口人，我50岁务农，儿子14岁读初中住校"})
+            assert status == 200 and "★必须落实" in page  # a colon in words is still a description, not YAML
             status, page = await staff.post("/console/policy", {"household": household})
             assert status == 200 and "★必须落实" in page
             status, page = await staff.post("/console/policy", {"household": "region: heqing\nmembers:\n  - {relation: 户主, age: -3}\n"})
