@@ -51,19 +51,36 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r'href="/console/a/([A-Za-z0-9_-]+)"')
 
 
+PATHS = {"county_decision": [], "monitored": ["county_decision"], "not_monitored": ["county_decision"], "support_plan": ["county_decision", "monitored"],
+         "risk_eliminated": ["county_decision", "monitored", "support_plan"]}
+LINE = ["submitted", "visited", "village_review", "township_audit"]
+
+
+def path_to(state: str) -> list[str]:
+    """The states an application passed through to reach `state`, from 提交."""
+    if state in LINE:
+        return LINE[: LINE.index(state) + 1]
+    return [*LINE, *PATHS[state], state]
+
+
 def seed(store: Any, count: int = APPLICATIONS) -> None:
-    """`count` applications over 40 villages of 鹤庆 (a tenth in 博罗), in every state; township
-    audits with deadlines from three weeks ago to two weeks ahead."""
-    now = at(TODAY, 10)
+    """`count` applications over 40 villages of 鹤庆 (a tenth in 博罗), in every state, each with its
+    audit trail: one real transition per step, a day or three apart over the last two months (so 月报
+    and 统计 read a full log); township audits with deadlines from three weeks ago to two weeks ahead."""
+    moment = 0.0
+    store.clock = lambda: moment  # each store call below happens at `moment`
     for i in range(count):
         region = "boluo" if i % 10 == 9 else "heqing"
-        state = STATES[i % len(STATES)]
-        deadline = end_of(TODAY + dt.timedelta(days=(i % 35) - 21)) if state == "township_audit" else None
+        path = path_to(STATES[i % len(STATES)])
+        moment = at(TODAY - dt.timedelta(days=60), 8) + i * 37.0  # applications arrive over the two months
         data = {"name": f"户主{i}", "phone": f"138{i:08d}", "id_number": None, "village": f"村{i % 40}村", "size": 1 + i % 6,
                 "income": 8000 + i % 20000, "income_per_head": 3000 + i % 5000, "risk": RISKS[i % len(RISKS)], "risk_detail": "说明"}
-        store.submit_application(f"bench-{i}", data, channel="wechat", user=f"v{i}", village=f"村{i % 40}村", region=region,
-                                 state=state, deadline=deadline)
-    del now
+        app, _ = store.submit_application(f"bench-{i}", data, channel="wechat", user=f"v{i}", village=f"村{i % 40}村", region=region)
+        for before, after in zip(path, path[1:], strict=False):
+            moment += 86400 * (1 + (i + len(before)) % 3)
+            deadline = end_of(TODAY + dt.timedelta(days=(i % 35) - 21)) if after == "township_audit" else None
+            store.transition(app.number, before, after, "bench", deadline=deadline)
+    store.clock = time.time
 
 
 async def medians(console: Console, store: Any, who: dict[str, tuple[str, str]]) -> list[tuple[str, float]]:
@@ -82,6 +99,8 @@ async def medians(console: Console, store: Any, who: dict[str, tuple[str, str]])
             for label, url in ((f"{name} 待办", "/console/todo"), (f"{name} 待办 第3页", "/console/todo?page=3"),
                                (f"{name} 待办 筛选", "/console/todo?risk=因病"), (f"{name} 申请页", f"/console/a/{refs[0]}"),
                                (f"{name} 月报", f"/console/report?month={TODAY.year}-{TODAY.month:02d}"),
+                               (f"{name} 月报 XLSX", f"/console/report.xlsx?month={TODAY.year}-{TODAY.month:02d}"),
+                               (f"{name} 统计", "/console/stats"),
                                (f"{name} 政策库", "/console/policy")):
                 times = []
                 for _ in range(REQUESTS):

@@ -152,6 +152,25 @@ class ApplicationStore(Protocol):
 
     def events(self, number: str) -> list[ApplicationEvent]: ...
 
+    def entries(
+        self, states: Iterable[str], start: float, end: float, *, region: str | None = None, villages: Iterable[str] | None = None
+    ) -> list[tuple[Application, ApplicationEvent]]:
+        """The first move of each application into each of `states` within [start, end), by time: the
+        monthly report's households, found in one query instead of one audit log per application."""
+        ...
+
+    def tally_applications(
+        self, column: str, *, region: str | None = None, villages: Iterable[str] | None = None, overdue_at: float | None = None
+    ) -> list[tuple[str | None, int]]:
+        """How many applications per `column` ("state", "village" or "risk"), counted in the database;
+        with `overdue_at`, only those whose deadline has passed by then."""
+        ...
+
+    def step_medians(self, *, region: str | None = None, villages: Iterable[str] | None = None) -> list[tuple[str, str, float, int]]:
+        """(from_state, to_state, median seconds since the application's previous event, how many) per
+        kind of state change, computed in the database."""
+        ...
+
     def record_event(self, number: str, actor: str, note: str) -> bool:
         """An audit event that changes nothing (a refused step, a full number shown); False if no such application."""
         ...

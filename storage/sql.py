@@ -115,6 +115,12 @@ class Where:
             self.params.extend(values)
         return self
 
+    def holds(self, clause: str, *params: Any) -> Where:
+        """Any other condition, with its parameters."""
+        self.clauses.append(clause)
+        self.params.extend(params)
+        return self
+
     def __str__(self) -> str:
         return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
 

@@ -493,8 +493,7 @@ class SqlStore(ABC):
         """The console's 待办 page (index applications_console_todo: region, state, deadline, id)."""
         where = Where().equals("region", region).any_of("state", states).any_of("village", villages)
         if risk is not None:
-            where.clauses.append("{data_risk} = ?")
-            where.params.append(risk)
+            where.holds("{data_risk} = ?", risk)
         counts = _required(tx.one(f"SELECT COUNT(*) AS total, COUNT(CASE WHEN deadline <= ? THEN 1 END) AS late FROM applications{where}",
                                   now, *where.params))
         rows = tx.all(f"SELECT * FROM applications{where} ORDER BY deadline IS NULL, deadline, id LIMIT ? OFFSET ?", *where.params, limit, offset)
@@ -554,6 +553,45 @@ class SqlStore(ABC):
     def events(self, tx: Tx, number: str) -> list[ApplicationEvent]:
         rows = tx.all("SELECT * FROM application_events WHERE number = ? ORDER BY id", number)
         return [ApplicationEvent(r["id"], r["number"], r["at"], r["actor"], r["from_state"], r["to_state"], r["note"]) for r in rows]
+
+    @reads
+    def entries(
+        self, tx: Tx, states: Iterable[str], start: float, end: float, *, region: str | None = None, villages: Iterable[str] | None = None
+    ) -> list[tuple[Application, ApplicationEvent]]:
+        states = list(states)
+        first_moves = Where().holds("at >= ? AND at < ?", start, end).any_of("to_state", states).holds("(from_state IS NULL OR from_state <> to_state)")
+        where = Where().holds(f"e.id IN (SELECT MIN(id) FROM application_events{first_moves} GROUP BY number, to_state)", *first_moves.params)
+        where.equals("a.region", region).any_of("a.village", villages)
+        rows = tx.all(
+            "SELECT a.*, e.id AS e_id, e.at AS e_at, e.actor AS e_actor, e.from_state AS e_from, e.to_state AS e_to, e.note AS e_note "
+            f"FROM application_events e JOIN applications a ON a.number = e.number{where} ORDER BY e.at, e.id", *where.params,
+        )
+        return [(_application(r), ApplicationEvent(r["e_id"], r["number"], r["e_at"], r["e_actor"], r["e_from"], r["e_to"], r["e_note"]))
+                for r in rows]
+
+    @reads
+    def tally_applications(
+        self, tx: Tx, column: str, *, region: str | None = None, villages: Iterable[str] | None = None, overdue_at: float | None = None
+    ) -> list[tuple[str | None, int]]:
+        key = {"state": "state", "village": "village", "risk": "{data_risk}"}[column]
+        where = Where().equals("region", region).any_of("village", villages)
+        if overdue_at is not None:
+            where.holds("deadline <= ?", overdue_at)
+        rows = tx.all(f"SELECT {key} AS k, COUNT(*) AS n FROM applications{where} GROUP BY {key} ORDER BY n DESC, k", *where.params)
+        return [(r["k"], int(r["n"])) for r in rows]
+
+    @reads
+    def step_medians(self, tx: Tx, *, region: str | None = None, villages: Iterable[str] | None = None) -> list[tuple[str, str, float, int]]:
+        scope = Where().equals("a.region", region).any_of("a.village", villages)
+        rows = tx.all(
+            "WITH steps AS (SELECT e.from_state AS f, e.to_state AS t, e.at - LAG(e.at) OVER (PARTITION BY e.number ORDER BY e.id) AS took"
+            f" FROM application_events e JOIN applications a ON a.number = e.number{scope}),"
+            " moves AS (SELECT f, t, took, ROW_NUMBER() OVER (PARTITION BY f, t ORDER BY took) AS r, COUNT(*) OVER (PARTITION BY f, t) AS n"
+            " FROM steps WHERE took IS NOT NULL AND f IS NOT NULL AND f <> t)"
+            " SELECT f, t, AVG(took) AS median, MAX(n) AS n FROM moves WHERE r IN ((n + 1) / 2, (n + 2) / 2) GROUP BY f, t ORDER BY f, t",
+            *scope.params,
+        )
+        return [(r["f"], r["t"], float(r["median"]), int(r["n"])) for r in rows]
 
     # -- reminders ---------------------------------------------------------------------
     @writes

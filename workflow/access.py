@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from foundation.text import normalize_width
 from storage.base import Store
@@ -85,6 +86,16 @@ def can_see(actor: Actor, app: Application) -> bool:
     """The applicant, staff whose scope covers it, and the cadre who filled it in while they are still a cadre."""
     filled_it = actor.role == "cadre" and app.filled_by == (actor.channel, actor.user)
     return is_applicant(actor, app) or in_scope(actor, app) or filled_it
+
+
+def scope_filter(actor: Actor) -> dict[str, Any] | None:
+    """`in_scope` as store filters (region, villages) for queries that count or join in the
+    database; None when the role covers nothing."""
+    if actor.role == "admin":
+        return {}
+    if actor.region is None or actor.role not in ("cadre", "township", "county"):
+        return None
+    return {"region": actor.region, "villages": list(actor.villages)} if actor.role == "cadre" else {"region": actor.region}
 
 
 def scoped_applications(store: Store, actor: Actor, states: list[str] | None = None) -> list[Application]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from foundation.clock import at, local
 from foundation.privacy import mask_id, mask_phone, mask_text
 from storage.records import Application, ApplicationEvent
-from workflow.access import Actor, scoped_applications
+from workflow.access import Actor, in_scope, scope_filter
 from workflow.desk import Desk
 
 RETURN_TYPES = ("脱贫户", "脱贫不稳定户")  # 返贫预警: households that were lifted out of poverty
@@ -44,24 +44,22 @@ def month_bounds(year: int, month: int) -> tuple[float, float]:
     return at(dt.date(year, month, 1)), at(following)
 
 
-def _entering(events: list[ApplicationEvent], state: str, start: float, end: float) -> ApplicationEvent | None:
-    """The event that moved the application into `state` within the month, if any."""
-    return next((e for e in events if e.to_state == state and e.from_state != state and start <= e.at < end), None)
+def entered(desk: Desk, actor: Actor, states: list[str], start: float, end: float) -> list[tuple[Application, ApplicationEvent]]:
+    """Applications in the actor's scope that moved into one of `states` within [start, end), each
+    with the move; one query however many applications the region holds."""
+    scope = scope_filter(actor)
+    if scope is None:
+        return []
+    return [(app, event) for app, event in desk.store.entries(states, start, end, **scope) if in_scope(actor, app)]
 
 
 def monthly_forms(desk: Desk, actor: Actor, year: int, month: int) -> list[Form]:
     """附件1, 附件2, the households of unrecorded type, and 附件3, for the actor's scope and month."""
     wf = desk.workflow
     start, end = month_bounds(year, month)
-    apps = [a for a in scoped_applications(desk.store, actor) if a.updated_at >= start]  # nothing older entered a state this month
-    verified: list[tuple[Application, ApplicationEvent]] = []
-    lifted: list[tuple[Application, ApplicationEvent]] = []
-    for app in apps:
-        events = desk.store.events(app.number)  # once per application: both forms read the same log
-        for state, found in ((wf.verified, verified), (wf.lifted, lifted)):
-            event = _entering(events, state, start, end)
-            if event is not None:
-                found.append((app, event))
+    moves = entered(desk, actor, [wf.verified, wf.lifted], start, end)
+    verified = [(app, event) for app, event in moves if event.to_state == wf.verified]
+    lifted = [(app, event) for app, event in moves if event.to_state == wf.lifted]
     forms = [Form("附件1 返贫预警", f"附件1《鹤庆县返贫预警情况统计表》{year}年{month}月", ALERT_HEADERS),
              Form("附件2 致贫预警", f"附件2《鹤庆县致贫预警情况统计表》{year}年{month}月", ALERT_HEADERS),
              Form("待确认户类型", "核实认定、但没有记下是否脱贫户的（请确认后填入附件1或附件2）", ALERT_HEADERS),

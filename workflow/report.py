@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from foundation.clock import at, end_of, previous_month, short
-from storage.records import Application
 from workflow.access import Actor, scoped_applications
 from workflow.desk import Desk
+from workflow.monthly_forms import entered
 from workflow.views import who
 
 
@@ -25,8 +25,9 @@ def monthly_report(desk: Desk, actor: Actor, today: dt.date) -> str:
     first, last = previous_month(today)
     start, end = at(first), end_of(last)
     apps = scoped_applications(desk.store, actor)
-    verified = [a for a in apps if _entered(desk, a, wf.verified, start, end)]
-    lifted = [a for a in apps if _entered(desk, a, wf.lifted, start, end)]
+    moves = entered(desk, actor, [wf.verified, wf.lifted], start, end)
+    verified = [a for a, event in moves if event.to_state == wf.verified]
+    lifted = [a for a, event in moves if event.to_state == wf.lifted]
     received = sum(start <= a.created_at < end for a in apps)
     open_apps = [a for a in apps if a.state in wf.processing]
     area = "、".join(actor.villages) if actor.role == "cadre" else desk.kb.view(actor.region).region.name
@@ -47,10 +48,6 @@ def monthly_report(desk: Desk, actor: Actor, today: dt.date) -> str:
             lines.append(t["report_lifted_due"].format(day=short(lifted_due)))
     lines.append(t["report_counts"].format(received=received, open=len(open_apps), overdue=sum(desk.overdue(a) for a in open_apps)))
     return "\n".join(lines)
-
-
-def _entered(desk: Desk, app: Application, state: str, start: float, end: float) -> bool:
-    return any(e.to_state == state and e.from_state != state and start <= e.at < end for e in desk.store.events(app.number))
 
 
 def _due_day(desk: Desk, actor: Actor, today: dt.date, param: str) -> dt.date | None:

@@ -4,14 +4,12 @@ SVG bar chart beside its table."""
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from channels.web.charts import bars
-from workflow.access import Actor, scoped_applications
+from workflow.access import Actor, scope_filter
 from workflow.desk import Desk
 
 if TYPE_CHECKING:
@@ -22,27 +20,31 @@ DAY = 86400.0
 
 
 def figures(desk: Desk, actor: Actor) -> dict[str, Any]:
+    """Counted in the database (grouped queries, one window query for the steps): the page stays
+    fast at 10,000 applications, where reading each audit log took seconds."""
     wf = desk.workflow
-    apps = scoped_applications(desk.store, actor)
-    stages = Counter(wf.states[a.state].label for a in apps)
-    overdue = Counter(wf.states[a.state].label for a in apps if desk.overdue(a))
-    took: dict[str, list[float]] = {}
-    for app in apps:
-        events = desk.store.events(app.number)
-        for before, after in zip(events, events[1:], strict=False):
-            if after.from_state is None or after.from_state == after.to_state:
-                continue
-            step = next((t for t in wf.leaving(after.from_state) if t.target == after.to_state), None)
-            if step is not None:
-                took.setdefault(step.label, []).append((after.at - before.at) / DAY)
+    scope = scope_filter(actor)
+    if scope is None:
+        scope = {"villages": []}  # an empty list matches nothing: the role covers no application
+
+    def label(state: str | None) -> str:
+        return wf.states[state].label if state in wf.states else state or "—"
+
+    by_state = desk.store.tally_applications("state", **scope)
+    late = [(s, n) for s, n in desk.store.tally_applications("state", overdue_at=desk.clock.now(), **scope) if s in wf.states and not wf.states[s].final]
+    medians = []
+    order = list(wf.states)
+    for before, after, seconds, _count in sorted(desk.store.step_medians(**scope), key=lambda m: (order.index(m[0]) if m[0] in order else len(order), m[1])):
+        step = next((t for t in wf.leaving(before) if t.target == after), None) if before in wf.states else None
+        if step is not None:
+            medians.append((step.label, round(seconds / DAY, 1)))
     tables = {
-        "按环节": sorted(stages.items(), key=lambda kv: -kv[1]),
-        "按村": Counter(a.village or "—" for a in apps).most_common(),
-        "按困难类型": Counter(a.data.get("risk") or "—" for a in apps).most_common(),
-        "超期（按环节）": sorted(overdue.items(), key=lambda kv: -kv[1]),
+        "按环节": [(label(s), n) for s, n in by_state],
+        "按村": [(v or "—", n) for v, n in desk.store.tally_applications("village", **scope)],
+        "按困难类型": [(r or "—", n) for r, n in desk.store.tally_applications("risk", **scope)],
+        "超期（按环节）": [(label(s), n) for s, n in late],
     }
-    medians = [(label, round(statistics.median(days), 1)) for label, days in took.items()]
-    return {"total": len(apps), "overdue": sum(overdue.values()),
+    return {"total": sum(n for _, n in by_state), "overdue": sum(n for _, n in late),
             "charts": [(title, rows, bars([(k, float(v)) for k, v in rows], "件")) for title, rows in tables.items()],
             "medians": medians, "median_chart": bars(medians, "天")}
 

@@ -121,7 +121,8 @@ async def signed_in(site: Site, name: str):
 
 
 def overdue_audit(site: Site, key: str = "late", name: str = "李四") -> str:
-    """An application in 乡镇审核 whose 7 working days ran out."""
+    """An application submitted 22 days ago, visited the day after, now in 乡镇审核 whose 7 working days ran out."""
+    site.world.clock.at = at(MONDAY - dt.timedelta(days=22), 10)
     number = site.submit(key, name=name)
     site.world.clock.at = at(MONDAY - dt.timedelta(days=21), 10)
     site.move(number, "走访", "评议", "上报")

@@ -16,5 +16,6 @@ def test_stats_counts_and_charts_in_scope(site) -> None:
         assert status == 200
         assert "共1件，超期1件" in page and "<svg" in page and "<script" not in page
         assert "某村" not in page and "金墩村" in page
+        assert "<td>走访排查完成</td><td>1.0</td>" in page  # median days per step, from the audit log
 
     asyncio.run(scenario())
