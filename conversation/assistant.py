@@ -32,7 +32,7 @@ from foundation.privacy import mask_text
 from foundation.text import clean, printable
 from storage.base import StoreUnavailable
 from understanding.answers import is_refusal, is_unknown, ordinal, parse_choice
-from understanding.router import Route
+from understanding.router import Reading, Route
 
 log = logging.getLogger(__name__)
 _ENDS_AS_QUESTION = re.compile(r"[？?吗呢嘛么]$")
@@ -250,8 +250,7 @@ class Assistant:
         if free_text and not _asks(route, text):
             return None
         if route.kind == "choose":  # no numbered list inside a form: the likeliest answer
-            first = route.options[0]
-            route = Route("topic" if ctx.view().topic(first) else "measure", first.removeprefix("topic:"), reading=route.reading)
+            route = _option_route(route.options[0], ctx, route.reading)
         if route.kind in ANSWERING:
             answer = self.intents[ANSWERING[route.kind]](ctx, text, route).replies
         elif route.kind == "intent" and route.name in READ_ONLY_INTENTS:
@@ -314,9 +313,7 @@ class Assistant:
         chosen = options[index]
         if pending.get("type") == "menu":
             return self._intent(Route("intent", chosen), "", session, ctx)
-        if ctx.view().topic(chosen) is not None:
-            return self._intent(Route("topic", ctx.view().topic(chosen).id), "", session, ctx)  # type: ignore[union-attr]
-        return self._intent(Route("measure", chosen), "", session, ctx)
+        return self._intent(_option_route(chosen, ctx, None), "", session, ctx)
 
     # -- understanding -----------------------------------------------------------------------
     def _understand(self, text: str, session: Session, ctx: Context) -> list[Reply]:
@@ -336,13 +333,27 @@ class Assistant:
         if route.kind == "smalltalk":
             return [Reply(self.texts[route.name])]
         if route.kind == "choose":
-            view = ctx.view()
-            options = [o for o in route.options if view.measure(o) is not None or view.topic(o) is not None]
-            session.pending = {"type": "measure", "options": options}
-            titles = [(view.measure(o) or view.topic(o)).title for o in options]  # type: ignore[union-attr]
-            choices = [Choice(str(i + 1), title) for i, title in enumerate(titles)]
-            return [Reply(self.texts["did_you_mean"], choices), Reply(self.texts["did_you_mean_tail"])]
+            return self._answer_and_offer(route, text, session, ctx)
         return [Reply(self.texts["out_of_scope"])]
+
+    def _answer_and_offer(self, route: Route, text: str, session: Session, ctx: Context) -> list[Reply]:
+        """Two or three measures match about equally: the likeliest is answered at once (answer
+        first), the others offered by number below it; one per title (a county's version of a
+        measure is not a second choice)."""
+        view = ctx.view()
+        titles: dict[str, str] = {}
+        for option in route.options:
+            found = view.measure(option) or view.topic(option)
+            if found is not None and found.title not in titles.values():
+                titles[option] = found.title
+        if not titles:
+            return [Reply(self.texts["out_of_scope"])]
+        first, *others = titles
+        replies = self._intent(_option_route(first, ctx, route.reading), text, session, ctx)
+        if others and session.flow is None:
+            session.pending = {"type": "measure", "options": others}
+            replies.append(Reply(self.texts["also_asked"], [Choice(str(i + 1), titles[o]) for i, o in enumerate(others)]))
+        return replies
 
     def _intent(self, route: Route, text: str, session: Session, ctx: Context) -> list[Reply]:
         name = ANSWERING.get(route.kind, route.name)
@@ -350,3 +361,9 @@ class Assistant:
         if handler is None:
             return [Reply(self.texts.get(name) or self.texts["out_of_scope"])]
         return self._outcome(session, ctx, handler(ctx, text, route))
+
+
+def _option_route(option: str, ctx: Context, reading: Reading | None) -> Route:
+    """The answer route for an offered option (a measure id, or a topic's index key)."""
+    topic = ctx.view().topic(option)
+    return Route("topic", topic.id, reading=reading) if topic is not None else Route("measure", option, reading=reading)

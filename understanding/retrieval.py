@@ -118,13 +118,15 @@ class Doc:
 
 
 def measure_doc(measure: Measure) -> Doc:
-    return Doc(measure.id, measure.title, measure.gives, measure.keywords, measure.examples, measure.region, measure.rank,
-               measure=measure)
+    """What it gives, how to apply, its notes and the quoted source sentence: people who ask from
+    the policy text use the text's words, which the curated examples may not have."""
+    body = "\n".join((measure.gives, measure.how_to_apply, measure.notes, measure.source.quote))
+    return Doc(measure.id, measure.title, body, measure.keywords, measure.examples, measure.region, measure.rank, measure=measure)
 
 
 def topic_doc(topic: Topic) -> Doc:
-    return Doc(topic_key(topic.id), topic.title, topic.answer, topic.keywords, topic.examples, topic.region, 10_000,
-               topic=topic)
+    body = "\n".join((topic.answer, topic.source.quote))
+    return Doc(topic_key(topic.id), topic.title, body, topic.keywords, topic.examples, topic.region, 10_000, topic=topic)
 
 
 def topic_key(topic_id: str) -> str:
