@@ -73,9 +73,13 @@ def _leaf_text(leaf: Leaf, params: dict[str, Any]) -> str:
         return spec.phrase(bool(value))
     if leaf.op in ("eq", "in"):
         values = value if isinstance(value, list) else [value]
+        if spec.say_any and set(values) == set(spec.values[1:]):
+            return spec.say_any
         return spec.phrase("或".join(map(str, values))) if spec.say else f"{label}是{'或'.join(map(str, values))}"
     if leaf.op in ("ne", "not_in"):
         values = value if isinstance(value, list) else [value]
+        if spec.say_any and values == [spec.values[0]]:
+            return spec.say_any
         return f"{label}不是{'或'.join(map(str, values))}"
     if leaf.op in ("contains", "contains_any"):
         values = value if isinstance(value, list) else [value]

@@ -164,7 +164,10 @@ def item_brief(e: Entitlement) -> str:
         label = e.amounts[0].label
         # A measure with one amount line: its label says what the figure is ("外出期间电话、微信沟通").
         # With several, the line was picked by the member's facts, which the member's line already shows.
-        if len(e.measure.amounts) == 1 and label and label not in e.measure.title and e.measure.title not in label and len(label) <= LABEL_CHARS:
+        # A programme's own name (雨露计划) is what the family applies for, so it is always said.
+        named = any(line.named for line in e.measure.amounts if line.parameter == e.amounts[0].parameter)
+        if (named or len(e.measure.amounts) == 1) and label and label not in e.measure.title and e.measure.title not in label \
+                and len(label) <= LABEL_CHARS:
             return f"{e.measure.title}（{label}{amount_brief(e.amounts[0])}）"  # 远程随访（外出期间电话、微信沟通最低1次）
         return f"{e.measure.title}{amount_brief(e.amounts[0])}"
     return f"{e.measure.title}（{'、'.join(f'{a.label}{amount_brief(a)}' for a in e.amounts)}）"
@@ -271,7 +274,7 @@ def _amounts_for(u: Undecided, parameters: dict) -> str:
     lines the known facts already select."""
     members = u.household.members
     member = members[u.member] if u.member is not None and members else None
-    found = []
+    found: list[tuple[float, str]] = []
     for line in u.measure.amounts:
         if line.when is not None and line.when.ev(u.household.facts, member, u.params, members) is not True:
             continue
@@ -279,8 +282,12 @@ def _amounts_for(u: Undecided, parameters: dict) -> str:
         if parameter is None or not isinstance(value, int | float):
             continue
         number = format_number(value) + _short_unit(parameter.unit)
-        found.append({"cap": f"最高{number}", "floor": f"最低{number}"}.get(parameter.kind, number))
-    return f"（{'、'.join(dict.fromkeys(found))}）" if found and len(found) <= 2 else ""
+        number = (line.label if line.named else "") + {"cap": f"最高{number}", "floor": f"最低{number}"}.get(parameter.kind, number)
+        found.append((float(value), number))
+    if u.measure.pick == "highest" and found:  # 就高不重复: the one figure they would get
+        found = [max(found)]
+    texts = list(dict.fromkeys(text for _, text in found))
+    return f"（{'、'.join(texts)}）" if texts and len(texts) <= 2 else ""
 
 
 def _money(measure: Measure, parameters: dict) -> float:

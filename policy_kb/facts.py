@@ -32,6 +32,7 @@ class FactSpec:
     unit: str = ""
     default: Any = None
     say: str = ""
+    say_any: str = ""  # an enum's phrase for "any value but the first" (有残疾: 一级…四级, not 无)
     judged_by: str = ""
 
     @property
@@ -128,7 +129,7 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
         for name, raw in group.items():
             what = f"事实 {scope}.{name}"
             raw = checks.mapping(raw, str(path), group.line_of(name), what)
-            checks.keys(raw, str(path), what, ("type", "label", "ask"), ("values", "min", "max", "unit", "default", "say", "judged_by"))
+            checks.keys(raw, str(path), what, ("type", "label", "ask"), ("values", "min", "max", "unit", "default", "say", "say_any", "judged_by"))
             ftype = raw["type"]
             if ftype not in TYPES:
                 raise DataFileError(path, raw.line_of("type"), f"{what} 的类型 '{ftype}' 未知（允许：{', '.join(TYPES)}）")
@@ -148,6 +149,7 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
                     unit=checks.text(raw, "unit", str(path), what, "") or "",
                     default=raw.get("default"),
                     say=checks.text(raw, "say", str(path), what, "") or "",
+                    say_any=checks.text(raw, "say_any", str(path), what, "") or "",
                     judged_by=checks.text(raw, "judged_by", str(path), what, "") or "",
                 )
             )

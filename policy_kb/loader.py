@@ -265,12 +265,13 @@ class _Loader:
             for i, item in enumerate(seq):
                 at = line_of(seq, i)
                 item = checks.mapping(item, f, at, f"{what} 的第 {i + 1} 个金额")
-                checks.keys(item, f, f"{what} 的第 {i + 1} 个金额", ("parameter",), ("when", "label", "note"))
+                checks.keys(item, f, f"{what} 的第 {i + 1} 个金额", ("parameter",), ("when", "label", "note", "named"))
                 cond = self.condition(item["when"], f, item.line_of("when"), member) if "when" in item else None
                 if cond is not None:
                     self.check_defaults(cond, f, f"{what} 的第 {i + 1} 个金额")
                 amounts.append(AmountLine(parameter=str(item["parameter"]), when=cond, label=checks.text(item, "label", f, what, "") or "",
-                                          line=item.line_of("parameter"), note=checks.text(item, "note", f, what, "") or ""))
+                                          line=item.line_of("parameter"), note=checks.text(item, "note", f, what, "") or "",
+                                          named=checks.typed(item, "named", (bool,), f, what) or False))
         when = self.condition(raw["when"], f, raw.line_of("when"), member)
         self.check_defaults(when, f, what)
         measure = Measure(

@@ -133,6 +133,7 @@ class AmountLine:
     label: str = ""
     line: int = 0
     note: str = ""  # a caveat about this amount only (中职: 三年制第三年不享受)
+    named: bool = False  # the label is the programme's own name (雨露计划): shown beside the figure wherever it is given
 
 
 @dataclass(slots=True)

@@ -34,6 +34,11 @@ HEAD = "户主"
 CHAINS = {("子女", "子女"): "孙子女", ("子女", "配偶"): "儿媳", ("配偶", "父母"): "父母", ("户主", "父母"): "父母",
           ("孙子女", "父母"): "子女"}
 _AND = re.compile(r"^[和跟与同、]$|^还有$")  # "我和老公…": the first shares what is said of the second
+_CLAUSE_MARKS = "，,。；;"
+_ABOUT_AN_AGE = re.compile(r"^[，,\s]*(?:今年|已经|都)?[一二三四五六七八九十\d]{1,3}(?:多|几|来)岁?")
+# Grandparents named from the child's side after a child, when the head's parents were already told of.
+_REFERS_BACK = re.compile(r"(?:跟|和|同|由|给|靠|陪)着?$")
+_ELDERS_OF_A_CHILD = {"祖父母": "父母"}
 _ALL_OF_THEM = re.compile(r"[，,]\s*(?=都|全)")  # "一个读高三一个读初二，都住校": the tail is said of them all
 _ASIDE = re.compile(r"[（(][^）)]*[）)]")  # "小儿子（孙子的叔叔）": who someone is, said again, is nobody new
 _PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
@@ -237,15 +242,29 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     if lead_facts and head is not None:
         head.update(lead_facts)
     sharing: list[dict[str, Any]] = []  # members waiting for the facts of the next ("我和老公")
+    carried: dict[str, Any] = {}  # what the clause before a person says of them ("还有个读初一的细伢子")
     for n, mention in enumerate(mentions):
         part = text[mention.end:mentions[n + 1].start if n + 1 < len(mentions) else len(text)]
+        # "细伢子跟爷爷奶奶住，天天走路上学": the child's grandparents are the head's parents, already told
+        # of; what follows is still about the child.
+        refers_back = bool(_REFERS_BACK.search(text[:mention.start]) and mention.relation in _ELDERS_OF_A_CHILD
+                           and current is not None and any(m.get("relation") == _ELDERS_OF_A_CHILD[mention.relation] for m in members))
+        cut = max(part.rfind(mark) for mark in _CLAUSE_MARKS)
+        ahead = part[cut + 1:] if n + 1 < len(mentions) and cut >= 0 else ""
+        if ahead.strip():
+            part = part[:cut + 1]
         joined = bool(_AND.match(part.strip()))
+        facts_ahead = _facts(ahead, region_names, homes, region) if ahead.strip() else {}
         tail_facts: dict[str, Any] = {}
         if mention.relation == "enum" and open_group is not None:
             head_part, *tail = _ALL_OF_THEM.split(part, maxsplit=1)
             if tail:
                 part, tail_facts = head_part, _facts(tail[0], region_names, homes, region)
-        facts = {} if joined else _facts(part, region_names, homes, region)
+        facts = {**carried, **({} if joined else _facts(part, region_names, homes, region))}
+        carried = facts_ahead
+        if refers_back and current is not None:
+            current.update(facts)
+            continue
         if mention.relation == "":
             target = current or head
             if target is None:
@@ -292,7 +311,9 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             group.append(member)
         if mention.count > 1:
             # "两老都七十多": both; "两公婆四十多岁": a couple, of about an age
-            shared = facts if part.lstrip("，, ").startswith(("都", "全")) or len(set(relations)) > 1 else _shared(facts)
+            # "两个老人八十多了": an age about which is said of both, as with 都
+            both = part.lstrip("，, ").startswith(("都", "全")) or bool(_ABOUT_AN_AGE.match(part)) or len(set(relations)) > 1
+            shared = facts if both else _shared(facts)
             for member in group:
                 member.update(shared)
             open_group = list(group)
