@@ -20,7 +20,8 @@ from understanding.places import Place, load_gazetteer
 
 _SIZE = re.compile(r"(\d{1,2})\s*(?:口人|口|个人)(?!均)")
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
-_AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)"
+# An amount of money: the whole number, and not a share of something (可支配收入的18%, 收入的1.5倍).
+_AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)(?![\d一二两三四五六七八九十百千万零〇点.]|\s*(?:%|％|成|倍|个百分点))"
 _PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
 _TOTAL = re.compile(rf"(?:全家|一家|家里|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
 _INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。]{{0,8}}?{_AMOUNT}")

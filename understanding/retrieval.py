@@ -12,7 +12,8 @@ what it gives, all in canonical form (after the lexicon). A question's score com
 - fact evidence: facts the question states (a school stage, a work place) that the
   measure's conditions test; and the county the question names, for that county's measures;
 - contradiction: a measure whose conditions the stated facts already rule out (a 监测户
-  asking is not asking how to apply for monitoring) loses points;
+  asking is not asking how to apply for monitoring) loses points, unless the question names it
+  ("三级残疾能申请护理补贴吗" is about 护理补贴, and is answered 不符合);
 - the kind of question: "how much" questions (多少, 几成, 要交钱吗) favour measures that have an
   amount; procedure questions (流程, 几天, 哪一级, 还有效吗) favour topics.
 The weights are method-level constants, not tuned to individual questions.
@@ -182,6 +183,10 @@ class Retriever:
         owners = Counter(k for keywords in self.texts.keywords for k in set(keywords))
         # A keyword of four or more characters no other measure has names its measure (养老保险).
         self.naming = [frozenset(k for k in keywords if len(k) >= 4 and owners[k] == 1) for keywords in self.texts.keywords]
+        # A keyword of four or more characters that is part of the title names it too (护理补贴 of 重度残疾人护理补贴).
+        for i, keywords in enumerate(self.texts.keywords):
+            title = self.texts.texts[i][0]
+            self.naming[i] |= frozenset(k for k in keywords if len(k) >= 4 and k in title and k != title)
         by_fact: dict[str, list[int]] = {}
         for i, facts in enumerate(self.facts_of):
             for fact in facts:

@@ -52,6 +52,11 @@ def test_chinese_amounts_are_read(text: str, field: str, value: float) -> None:
     assert extract(text.replace("一年", "收入")).household[field] == value
 
 
+@pytest.mark.parametrize("text", ["自付占人均可支配收入的18%", "人均收入的1.5倍是多少", "人均收入降了三成"])
+def test_a_share_is_not_an_income(text: str) -> None:
+    assert "income_per_head" not in extract(text).household
+
+
 def test_ages_in_chinese_numerals() -> None:
     assert extract("孩子十七岁").member["age"] == 17
 
