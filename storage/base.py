@@ -166,9 +166,9 @@ class ApplicationStore(Protocol):
         with `overdue_at`, only those whose deadline has passed by then."""
         ...
 
-    def step_medians(self, *, region: str | None = None, villages: Iterable[str] | None = None) -> list[tuple[str, str, float, int]]:
-        """(from_state, to_state, median seconds since the application's previous event, how many) per
-        kind of state change, computed in the database."""
+    def step_times(self, *, region: str | None = None, villages: Iterable[str] | None = None) -> list[tuple[str, str, float, int]]:
+        """(from_state, to_state, seconds since the application's previous event to a hundredth of a
+        day, how many) for the state changes: what 统计's median days per step are counted from."""
         ...
 
     def record_event(self, number: str, actor: str, note: str) -> bool:

@@ -75,7 +75,7 @@ class PostgresStore(SqlStore):
     def _scrub(self, tables: tuple[str, ...]) -> None:
         """Old row versions stay in the table files until a vacuum: VACUUM FULL writes each table
         anew (the old file is removed). The WAL still holds the values as they were written: a
-        switch to a new segment and two checkpoints let the server drop the old segments, which
+        switch to a new segment and a checkpoint, twice, let the server drop the old segments, which
         it deletes (rather than keeping them for reuse, content and all) when `wal_recycle` is off.
         Switching and checkpointing need a superuser (or pg_checkpoint and EXECUTE on
         pg_switch_wal); without them the tables are still clean and a warning says what is left."""
@@ -85,7 +85,8 @@ class PostgresStore(SqlStore):
                 for table in tables:
                     conn.execute(f"VACUUM FULL {table}")
                 try:
-                    for statement in ("CHECKPOINT", "SELECT pg_switch_wal()", "CHECKPOINT"):
+                    # Twice: a segment still holding the last checkpoint's start is kept by the first round.
+                    for statement in ("CHECKPOINT", "SELECT pg_switch_wal()", "CHECKPOINT", "SELECT pg_switch_wal()", "CHECKPOINT"):
                         conn.execute(statement)
                     recycled = conn.execute("SHOW wal_recycle").fetchone()["wal_recycle"] == "on"
                 except psycopg.errors.InsufficientPrivilege:

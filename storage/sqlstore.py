@@ -26,6 +26,7 @@ from .sql import Dialect, Tx, Where, migrations, upsert_sql
 MESSAGE_TTL = 24 * 3600.0  # a WeChat message id is forgotten after a day
 CLAIM_LEASE = 4.0  # how long a claimed message is its claimer's alone (see claim_message)
 # Tables delete_personal_data changes, whose files are scrubbed after it.
+STEP_TIME_GRAIN = 864  # seconds: step times are counted to a hundredth of a day
 PERSONAL_TABLES = ("sessions", "profiles", "consents", "subscriptions", "reminders", "users", "applications", "application_events", "messages")
 EXPIRED_SESSION = '{"expired": true}'  # the state of a session whose contents expired
 CLEANUP_EVERY = 60.0  # expired rows are deleted at most this often (seconds), by one process
@@ -536,6 +537,13 @@ class SqlStore(ABC):
         return _application(row)
 
     def _add_event(self, tx: Tx, number: str, at: float, actor: str, from_state: str | None, to_state: str, note: str) -> None:
+        if from_state is not None and from_state != to_state:  # a step: counted for 统计 with the time it took
+            previous = tx.one("SELECT at FROM application_events WHERE number = ? ORDER BY id DESC LIMIT 1", number)
+            where = tx.one("SELECT region, village FROM applications WHERE number = ?", number)
+            if previous is not None and where is not None:
+                tx.run("INSERT INTO step_counts (region, village, from_state, to_state, grain, n) VALUES (?, ?, ?, ?, ?, 1) "
+                       "ON CONFLICT (region, village, from_state, to_state, grain) DO UPDATE SET n = step_counts.n + 1",
+                       where["region"] or "", where["village"] or "", from_state, to_state, round((at - previous["at"]) / STEP_TIME_GRAIN))
         tx.run(
             "INSERT INTO application_events (number, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
             number, at, actor, from_state, to_state, note,
@@ -581,17 +589,11 @@ class SqlStore(ABC):
         return [(r["k"], int(r["n"])) for r in rows]
 
     @reads
-    def step_medians(self, tx: Tx, *, region: str | None = None, villages: Iterable[str] | None = None) -> list[tuple[str, str, float, int]]:
-        scope = Where().equals("a.region", region).any_of("a.village", villages)
-        rows = tx.all(
-            "WITH steps AS (SELECT e.from_state AS f, e.to_state AS t, e.at - LAG(e.at) OVER (PARTITION BY e.number ORDER BY e.id) AS took"
-            f" FROM application_events e JOIN applications a ON a.number = e.number{scope}),"
-            " moves AS (SELECT f, t, took, ROW_NUMBER() OVER (PARTITION BY f, t ORDER BY took) AS r, COUNT(*) OVER (PARTITION BY f, t) AS n"
-            " FROM steps WHERE took IS NOT NULL AND f IS NOT NULL AND f <> t)"
-            " SELECT f, t, AVG(took) AS median, MAX(n) AS n FROM moves WHERE r IN ((n + 1) / 2, (n + 2) / 2) GROUP BY f, t ORDER BY f, t",
-            *scope.params,
-        )
-        return [(r["f"], r["t"], float(r["median"]), int(r["n"])) for r in rows]
+    def step_times(self, tx: Tx, *, region: str | None = None, villages: Iterable[str] | None = None) -> list[tuple[str, str, float, int]]:
+        where = Where().equals("region", region).any_of("village", villages)
+        rows = tx.all(f"SELECT from_state AS f, to_state AS t, grain, SUM(n) AS n FROM step_counts{where} GROUP BY from_state, to_state, grain",
+                      *where.params)
+        return [(r["f"], r["t"], float(r["grain"]) * STEP_TIME_GRAIN, int(r["n"])) for r in rows]
 
     # -- reminders ---------------------------------------------------------------------
     @writes

@@ -19,8 +19,21 @@ NAV = [("stats", "统计")]
 DAY = 86400.0
 
 
+def median_of_counted(counted: list[tuple[float, int]]) -> float:
+    """The median of values given with how often each occurs (the store counts step times)."""
+    ordered = sorted(counted)
+    total = sum(n for _, n in ordered)
+    middle = [(total - 1) // 2, total // 2]  # the one or two middle positions
+    found: list[float] = []
+    seen = 0
+    for value, n in ordered:
+        found += [value] * sum(seen <= m < seen + n for m in middle)
+        seen += n
+    return sum(found) / len(found)
+
+
 def figures(desk: Desk, actor: Actor) -> dict[str, Any]:
-    """Counted in the database (grouped queries, one window query for the steps): the page stays
+    """Counted in the database (grouped queries; each event keeps the time since the one before): the page stays
     fast at 10,000 applications, where reading each audit log took seconds."""
     wf = desk.workflow
     scope = scope_filter(actor)
@@ -32,12 +45,15 @@ def figures(desk: Desk, actor: Actor) -> dict[str, Any]:
 
     by_state = desk.store.tally_applications("state", **scope)
     late = [(s, n) for s, n in desk.store.tally_applications("state", overdue_at=desk.clock.now(), **scope) if s in wf.states and not wf.states[s].final]
-    medians = []
+    times: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for before, after, seconds, count in desk.store.step_times(**scope):
+        times.setdefault((before, after), []).append((seconds, count))
     order = list(wf.states)
-    for before, after, seconds, _count in sorted(desk.store.step_medians(**scope), key=lambda m: (order.index(m[0]) if m[0] in order else len(order), m[1])):
+    medians = []
+    for before, after in sorted(times, key=lambda kind: (order.index(kind[0]) if kind[0] in order else len(order), kind[1])):
         step = next((t for t in wf.leaving(before) if t.target == after), None) if before in wf.states else None
         if step is not None:
-            medians.append((step.label, round(seconds / DAY, 1)))
+            medians.append((step.label, round(median_of_counted(times[(before, after)]) / DAY, 1)))
     tables = {
         "按环节": [(label(s), n) for s, n in by_state],
         "按村": [(v or "—", n) for v, n in desk.store.tally_applications("village", **scope)],

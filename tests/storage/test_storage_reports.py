@@ -3,6 +3,7 @@ application into a state within a month, counts per column, and the median time 
 
 from __future__ import annotations
 
+from storage.sql import migrations
 from storage.sqlstore import SqlStore
 from tests.storage.conftest import Clock
 
@@ -55,13 +56,21 @@ def test_tallies_of_overdue_count_only_passed_deadlines(store: SqlStore, clock: 
     assert store.tally_applications("state", region="heqing", overdue_at=clock()) == [("submitted", 1)]
 
 
-def test_step_medians_are_per_kind_of_step(store: SqlStore, clock: Clock) -> None:
-    for key, days in (("a", 1), ("b", 2), ("c", 6)):  # odd count: the middle one
+def test_step_times_are_counted_per_kind_of_step(store: SqlStore, clock: Clock) -> None:
+    for key, days in (("a", 1), ("b", 1), ("c", 6)):
         number = _walk(store, clock, key, [("audit", days)])
-        store.record_event(number, "staff", "备注")  # a note after the step does not count as a step
-    for key, days in (("d", 1), ("e", 4)):  # even count: the mean of the two middle ones
-        _walk(store, clock, key, [("audit", 1), ("verified", days)])
+        store.record_event(number, "staff", "备注")  # a note after the step is not a step
+    _walk(store, clock, "d", [("audit", 1), ("verified", 2.5)])
     _walk(store, clock, "f", [("audit", 30)], region="boluo")
-    medians = {(f, t): (round(seconds / DAY, 2), n) for f, t, seconds, n in store.step_medians(region="heqing")}
-    assert medians == {("submitted", "audit"): (1.0, 5), ("audit", "verified"): (2.5, 2)}
-    assert store.step_medians(region="heqing", villages=[]) == []
+    times = sorted((f, t, round(seconds / DAY, 2), n) for f, t, seconds, n in store.step_times(region="heqing"))
+    assert times == [("audit", "verified", 2.5, 1), ("submitted", "audit", 1.0, 3), ("submitted", "audit", 6.0, 1)]
+    assert store.step_times(region="heqing", villages=[]) == []
+
+
+def test_step_counts_are_filled_in_for_the_audit_log_already_there(store: SqlStore, clock: Clock) -> None:
+    """Migration 0010 counts the steps the audit log held before the table existed."""
+    _walk(store, clock, "a", [("audit", 2)])
+    store._transact(lambda tx: tx.run("DELETE FROM step_counts"), write=True)
+    [backfill] = [sql for sql in next(m for m in migrations() if m.version == 10).statements if sql.lstrip().startswith("INSERT")]
+    store._transact(lambda tx: tx.run(backfill), write=True)
+    assert [(f, t, round(s / DAY, 2), n) for f, t, s, n in store.step_times(region="heqing", villages=["金墩村"])] == [("submitted", "audit", 2.0, 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from channels.web.stats_page import median_of_counted
 from tests.web.conftest import overdue_audit, signed_in
 
 
@@ -19,3 +20,9 @@ def test_stats_counts_and_charts_in_scope(site) -> None:
         assert "<td>走访排查完成</td><td>1.0</td>" in page  # median days per step, from the audit log
 
     asyncio.run(scenario())
+
+
+def test_the_median_of_counted_step_times() -> None:
+    assert median_of_counted([(1.0, 2), (6.0, 1)]) == 1.0  # 1, 1, 6
+    assert median_of_counted([(4.0, 1), (1.0, 1)]) == 2.5  # 1, 4: the mean of the middle two
+    assert median_of_counted([(2.0, 3)]) == 2.0
