@@ -26,7 +26,7 @@ from foundation import checks
 from foundation.datafile import DataFileError, load_data
 from understanding.entities import extract
 from understanding.numerals import to_digits
-from understanding.places import Place
+from understanding.places import Place, load_gazetteer
 
 PERSONS_FILE = Path(__file__).parent / "lexicon_data" / "persons.yaml"
 HEAD = "户主"
@@ -206,6 +206,9 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     """Members in the order mentioned, with their facts; the household's own facts apart."""
     persons = load_persons()
     described = Described()
+    stated_home = load_gazetteer().home_in(text)
+    if stated_home is not None:  # "我们是广东韶关乡下的": where each member works is placed from there
+        homes = {key: stated_home for key in {*(homes or {}), region or "", ""}}
     whole = extract(text, region_names, homes, region)
     described.size = whole.size
     described.region = whole.region

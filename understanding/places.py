@@ -2,7 +2,7 @@
 
 The category depends on where the household lives as much as on where the work is: 广州 is 省外 for
 a household in 鹤庆县 (云南) and 省内县外 for one in 博罗县 (广东). Home is the deployment's county
-(`place` in policy_kb/data/regions.yaml) unless the message names it ("老家是南充的"). A relative
+(`place` in policy_kb/data/regions.yaml) unless the message names it ("老家是南充的", "楚雄乡下的监测户"). A relative
 phrase ("隔壁省", "我们市别的县", "就在本县") needs no home at all. When the place cannot be placed
 for sure (a city named without its county, a home that is not known), the answer is None: the
 assistant then lists the variants instead of guessing one, because a guess could grant too much.
@@ -32,6 +32,7 @@ class Gazetteer:
     relative: tuple[tuple[str, re.Pattern], ...]
     nearby: tuple[tuple[str, re.Pattern], ...]
     home_words: re.Pattern
+    home_after: re.Pattern
     named_pattern: re.Pattern  # any name, the longest at each place
     table: dict[str, Place]
 
@@ -42,15 +43,27 @@ class Gazetteer:
         """Place names in the text, left to right, the longest name at each place."""
         return [(m.start(), m.end(), self.table[m.group(0)]) for m in self.named_pattern.finditer(text)]
 
+    def home_in(self, text: str) -> Place | None:
+        """The home a message states ("老家是南充的", "楚雄乡下的监测户"), if any."""
+        for start, end, where in self._places(text):
+            if self.home_words.search(text[max(0, start - 4):start]) or self.home_after.match(text, end):
+                return where
+        return None
+
+    def _places(self, text: str) -> list[tuple[int, int, Place]]:
+        """Place names left to right; "广东韶关", a province and its city said together, is one place."""
+        places = self._named(text)
+        return [p for n, p in enumerate(places) if not (n + 1 < len(places) and places[n + 1][0] == p[1]
+                                                        and places[n + 1][2][0] == p[2][0] and p[2][1] is None)]
+
     def work_place(self, text: str, home: Place | None) -> str | None:
         """The category of the work place the text names, relative to `home`; None when unsure."""
-        for category, pattern in self.relative:
-            if pattern.search(text):
-                return category
-        places = self._named(text)
+        said = [(m.end() - m.start(), -n, category) for n, (category, pattern) in enumerate(self.relative) if (m := pattern.search(text))]
+        if said:  # the longest phrase: "本省外市" is 省内县外, though it holds 省外
+            return max(said)[2]
         candidates: list[tuple[int, Place]] = []
-        for start, end, where in places:
-            if self.home_words.search(text[max(0, start - 4):start]):
+        for start, end, where in self._places(text):
+            if self.home_words.search(text[max(0, start - 4):start]) or self.home_after.match(text, end):
                 home = where
                 continue
             # The place someone works in is the one said with the work ("在丽江务工"), not the county
@@ -98,7 +111,7 @@ def load_gazetteer(path: Path = PLACES_FILE) -> Gazetteer:
     """Reads places.yaml; names of one character are left out (川, 湘 are inside too many words)."""
     f = str(path)
     data = checks.mapping(load_data(path), f, 1, path.name)
-    checks.keys(data, f, path.name, ("provinces", "counties", "relative", "nearby", "home"))
+    checks.keys(data, f, path.name, ("provinces", "counties", "relative", "nearby", "home", "home_after"))
     provinces = checks.mapping(data["provinces"], f, data.line_of("provinces"), "provinces")
     names: dict[str, Place] = {}
     city_province: dict[str, str] = {}
@@ -123,7 +136,8 @@ def load_gazetteer(path: Path = PLACES_FILE) -> Gazetteer:
     relative = checks.mapping(data["relative"], f, data.line_of("relative"), "relative")
     nearby = checks.mapping(data["nearby"], f, data.line_of("nearby"), "nearby")
     home = checks.text_list(data, "home", f, "home")
+    home_after = checks.text_list(data, "home_after", f, "home_after")
     ordered = tuple(sorted(((n, w) for n, w in names.items() if len(n) >= 2), key=lambda nw: -len(nw[0])))
     return Gazetteer(ordered, _patterns(relative, f, "relative"), _patterns(nearby, f, "nearby"),
-                     re.compile("(?:" + "|".join(map(re.escape, home)) + ")$"),
+                     re.compile("(?:" + "|".join(map(re.escape, home)) + ")$"), re.compile("|".join(map(re.escape, home_after))),
                      re.compile("|".join(re.escape(n) for n, _ in ordered)), dict(ordered))
