@@ -65,7 +65,7 @@ def _leaf_text(leaf: Leaf, params: dict[str, Any]) -> str:
         unit = spec.unit if spec and len(specs) == 1 else ""
         if leaf.of:
             other = model.get(leaf.of)
-            return f"{label}{_COMPARE_WORDS[leaf.op]}{other.label if other else leaf.of}的{number(float(value) * 100)}%"
+            return f"{label}{_COMPARE_WORDS[leaf.op]}{other.label if other else leaf.of}的{number(float(value))}%"  # a share in per cent, as the engine reads it
         return f"{label}{_COMPARE_WORDS[leaf.op]}{number(float(value))}{unit}"
     if spec is None:
         return label

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eligibility.engine import AmountResult, Entitlement, Result, Undecided, expiry_warning, format_date, format_number, reason_text
+from eligibility.engine import (
+    AUDIENCE,
+    AmountResult,
+    Entitlement,
+    Result,
+    Undecided,
+    expiry_warning,
+    format_date,
+    format_number,
+    reason_text,
+)
 from eligibility.explain import bounds, conditions, requirement
 from eligibility.household import Household
 from policy_kb.conditions import PARAM_PREFIX, Missing
@@ -223,8 +233,9 @@ def requirement_of(measure: Measure, path: str, params: dict, household: dict | 
 
 def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> list[str]:
     """"差一点": measures one fact away, each with that fact, the same fact for several members said
-    once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); ★ first, then
-    those with an amount, the money at stake, how many it concerns."""
+    once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); first those whose
+    condition reads a fact that was stated (a medical bill for 再救助), then ★, those with an amount,
+    the money at stake, how many it concerns."""
     model = fact_model()
     groups: dict[tuple[str, str], dict] = {}
     for u in result.undecided:
@@ -244,12 +255,13 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
             if bound is not None:
                 wanted = bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
         title = u.measure.title + _amounts_for(u, parameters)
-        group = groups.setdefault((wanted, title), {"who": [], "rank": (u.measure.mandatory is not False, bool(u.measure.amounts),
-                                                                        _money(u.measure, parameters))})
+        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), u.measure.mandatory is not False,
+                                                                        bool(u.measure.amounts), _money(u.measure, parameters))})
         who = u.member_label if u.member is not None else ""
         if who and who not in group["who"]:
             group["who"].append(who)
-    ranked = sorted(groups.items(), key=lambda kv: (not kv[1]["rank"][0], not kv[1]["rank"][1], -kv[1]["rank"][2], -len(kv[1]["who"])))
+    ranked = sorted(groups.items(), key=lambda kv: (not kv[1]["rank"][0], not kv[1]["rank"][1], not kv[1]["rank"][2], -kv[1]["rank"][3],
+                                                    -len(kv[1]["who"])))
     lines = []
     by_want: dict[tuple[str, str], list[str]] = {}
     for (wanted, title), group in ranked:
@@ -267,6 +279,18 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
             lead = f"{who}{wanted}，" if wanted.startswith("按") else f"{who}如果{wanted}，"
             lines.append(f"{lead}还能享受{'、'.join(titles)}{more}。")
     return lines
+
+
+def _reads_stated(u: Undecided) -> bool:
+    """Whether the measure's condition reads something the household told (beyond who it is for):
+    such a near miss is about this family, not one any family could have."""
+    members = u.household.members or []
+    member = members[u.member] if u.member is not None and u.member < len(members) else {}
+    for path in u.measure.when.facts - AUDIENCE:
+        scope, _, name = path.partition(".")
+        if (scope == "household" and name in u.household.facts) or (scope == "member" and name in member):
+            return True
+    return False
 
 
 def _amounts_for(u: Undecided, parameters: dict) -> str:
