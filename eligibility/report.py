@@ -233,8 +233,8 @@ def requirement_of(measure: Measure, path: str, params: dict, household: dict | 
 
 def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> list[str]:
     """"差一点": measures one fact away, each with that fact, the same fact for several members said
-    once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); first those whose
-    condition reads a fact that was stated (a medical bill for 再救助), then ★, those with an amount,
+    once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); first those that
+    read what was told (a medical bill for 再救助), then ★, those with an amount,
     the money at stake, how many it concerns."""
     model = fact_model()
     groups: dict[tuple[str, str], dict] = {}
@@ -255,13 +255,13 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
             if bound is not None:
                 wanted = bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
         title = u.measure.title + _amounts_for(u, parameters)
-        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), u.measure.mandatory is not False,
-                                                                        bool(u.measure.amounts), _money(u.measure, parameters))})
+        mandatory, paid = u.measure.mandatory is not False, bool(u.measure.amounts)
+        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), mandatory, paid,
+                                                                        _money(u.measure, parameters))})
         who = u.member_label if u.member is not None else ""
         if who and who not in group["who"]:
             group["who"].append(who)
-    ranked = sorted(groups.items(), key=lambda kv: (not kv[1]["rank"][0], not kv[1]["rank"][1], not kv[1]["rank"][2], -kv[1]["rank"][3],
-                                                    -len(kv[1]["who"])))
+    ranked = sorted(groups.items(), key=lambda kv: (*(not flag for flag in kv[1]["rank"][:3]), -kv[1]["rank"][3], -len(kv[1]["who"])))
     lines = []
     by_want: dict[tuple[str, str], list[str]] = {}
     for (wanted, title), group in ranked:
@@ -282,11 +282,13 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
 
 
 def _reads_stated(u: Undecided) -> bool:
-    """Whether the measure's condition reads something the household told (beyond who it is for):
-    such a near miss is about this family, not one any family could have."""
+    """Whether the measure's condition or its amounts read something the household told, beyond who
+    it is for: such a near miss is about this family (a stated bill for 再救助, a stated 二级残疾 for
+    the 100% premium), not one any family could have."""
     members = u.household.members or []
     member = members[u.member] if u.member is not None and u.member < len(members) else {}
-    for path in u.measure.when.facts - AUDIENCE:
+    paths = u.measure.when.facts.union(*(line.when.facts for line in u.measure.amounts if line.when is not None)) - AUDIENCE
+    for path in paths:
         scope, _, name = path.partition(".")
         if (scope == "household" and name in u.household.facts) or (scope == "member" and name in member):
             return True

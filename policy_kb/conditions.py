@@ -112,6 +112,8 @@ class Leaf(Node):
     def support(self, h, m, p, ms, mi, out):
         if self.ev(h, m, p, ms) is True:
             self.reasons(h, m, p, ms, mi, out)
+        elif self.of is not None and (h if self.of.startswith("household.") else (m or {})).get(self.of.split(".", 1)[1]) is None:
+            self.reasons(h, m, p, ms, mi, out)  # a stated bill argues for "more than 25% of the local income", unknown as that is
 
 
 class _Group(Node):
