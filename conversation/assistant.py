@@ -17,9 +17,11 @@ import copy
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from conversation.asking import plain
 from conversation.context import Context, Services
 from conversation.flow import FlowRunner, FlowTurn, load_flows
 from conversation.messages import ChannelLimits, Choice, Incoming, Reply
@@ -321,13 +323,16 @@ class Assistant:
             outcome = reader(ctx, text)
             if outcome is not None:
                 return self._outcome(session, ctx, outcome)
-        route = self.services.understander.route(text, ctx.region, ctx.today)
+        route = self._with_known_facts(self.services.understander.route(text, ctx.region, ctx.today), text, session)
         if route.reading is not None:
             ctx.region = route.reading.region
             if route.reading.people and not (route.kind == "intent" and route.name == "household_check"):
                 # Someone described, but asked about something else: kept, so a check asked for next starts from it.
                 session.recent["description"] = {"text": mask_text(text[:MAX_TEXT]), "at": self.services.clock.now()}
         if route.kind == "intent" or route.kind in ANSWERING:
+            if route.kind in ("measure", "topic"):
+                member = plain(route.reading.entities.member) if route.reading else {}
+                session.recent["answered"] = {"id": ("topic:" if route.kind == "topic" else "") + route.name, "member": member}
             replies = self._intent(route, text, session, ctx)
             return replies + ([Reply(self.texts["offer_" + route.offer])] if route.offer else [])
         if route.kind == "smalltalk":
@@ -354,6 +359,26 @@ class Assistant:
             session.pending = {"type": "measure", "options": others}
             replies.append(Reply(self.texts["also_asked"], [Choice(str(i + 1), titles[o]) for i, o in enumerate(others)]))
         return replies
+
+    def _with_known_facts(self, route: Route, text: str, session: Session) -> Route:
+        """What the household said earlier in this conversation (我们是监测户) holds for the next
+        question too, and is never asked again; a message that only adds such a fact ("我们是低保户哈")
+        answers the last question again with it. Kept in the session only, which expires."""
+        reading = route.reading
+        if reading is None:
+            return route
+        said = dict(reading.entities.household)
+        known = {**session.recent.get("facts", {}), **said}
+        if known:
+            session.recent["facts"] = known
+        if known != said:
+            reading = replace(reading, entities=replace(reading.entities, household=known))
+        last = session.recent.get("answered")
+        if (said and last and not reading.people and not reading.entities.member and not self.services.understander.is_question(text)
+                and route.kind != "intent"):  # the last answer again, about the same person, with what was added
+            reading = replace(reading, entities=replace(reading.entities, member=dict(last["member"])))
+            return Route("topic" if last["id"].startswith("topic:") else "measure", last["id"].removeprefix("topic:"), reading=reading)
+        return route if known == said else replace(route, reading=reading)
 
     def _intent(self, route: Route, text: str, session: Session, ctx: Context) -> list[Reply]:
         name = ANSWERING.get(route.kind, route.name)
