@@ -334,7 +334,7 @@ class _Loader:
         raw = checks.mapping(raw, f, line, "知识条目")
         tid = raw.get("id")
         what = f"知识条目 {tid or '(无 id)'}"
-        checks.keys(raw, f, what, ("id", "kind", "title", "answer", "source", "examples", "keywords"), ("replaces",))
+        checks.keys(raw, f, what, ("id", "kind", "title", "answer", "source", "examples", "keywords"), ("replaces", "with_month"))
         if not isinstance(tid, str) or not _ID.match(tid):
             raise DataFileError(f, raw.line_of("id"), f"知识条目 id '{tid}' 应为小写字母、数字和点组成")
         if raw["kind"] not in TOPIC_KINDS:
@@ -352,7 +352,16 @@ class _Loader:
             examples=tuple(checks.text_list(raw, "examples", f, what, minimum=MIN_EXAMPLES)),
             keywords=tuple(checks.text_list(raw, "keywords", f, what, minimum=1)),
             region=region, replaces=checks.text(raw, "replaces", f, what, "") or "", file=f, line=line or 0,
+            with_month=self.month_template(raw, f, what),
         )
+
+    @staticmethod
+    def month_template(raw: LineDict, f: str, what: str) -> str:
+        template = checks.text(raw, "with_month", f, what, "") or ""
+        for name in re.findall(r"\{([^{}]*)\}", template):
+            if name not in ("month", "start", "end"):
+                raise DataFileError(f, raw.line_of("with_month"), f"{what} 的 with_month 中 {{{name}}} 不认识（可用 {{month}}、{{start}}、{{end}}）")
+        return template
 
     def topics_in(self, data: LineDict, f: str, region: str) -> list[Topic]:
         seq = checks.sequence(data["topics"], f, data.line_of("topics"), "topics")

@@ -191,6 +191,7 @@ class Topic:
     keywords: tuple[str, ...]
     region: str = "base"
     replaces: str = ""
+    with_month: str = ""  # said first when the question names a month: {month}, {start}, {end} (收入按哪段时间算)
     file: str = ""
     line: int = 0
 

@@ -58,3 +58,14 @@ def render_topic(topic: Topic, view: RegionView, kb: KnowledgeBase, on: dt.date)
 
 def _day(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_text(template: str, said: tuple[str, int], on: dt.date) -> str:
+    """A topic's line for a month the question names ("2021年9月识别的…"): the year as said, or
+    counted from `on` (今年, 去年, 明年, or none); {start} is that month a year earlier, {end} the
+    last day of the month before it."""
+    year_said, month = said
+    year = int(year_said) if year_said.isdigit() else on.year + {"去年": -1, "明年": 1}.get(year_said, 0)
+    end = dt.date(year, month, 1) - dt.timedelta(days=1)
+    start = dt.date(year - 1, month, 1)
+    return template.format(month=f"{year}年{month}月", start=_day(start), end=_day(end))

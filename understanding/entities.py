@@ -24,6 +24,7 @@ _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
 _AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)(?![\d一二两三四五六七八九十百千万零〇点.]|\s*(?:%|％|成|倍|个百分点))"
 _PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
 _TOTAL = re.compile(rf"(?:全家|一家|家里|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
+_MONTH = re.compile(r"(?:(\d{4})年|(今年|去年|明年))?(\d{1,2})月份?(?![\d底末初中])")
 _INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。]{{0,8}}?{_AMOUNT}")
 
 
@@ -36,6 +37,7 @@ class Entities:
     region: str | None = None
     amount: float | None = None
     size: int | None = None
+    month: tuple[str, int] | None = None  # a month the message names: ("2021", "去年" or "" for this year; the month)
 
     @property
     def facts(self) -> set[str]:
@@ -84,6 +86,8 @@ def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Map
         income = _money(m.group(1))
     if income is not None:
         found.household["income_per_head"] = income
+    if (m := _MONTH.search(digits)) and 1 <= int(m.group(3)) <= 12:
+        found.month = (m.group(1) or m.group(2) or "", int(m.group(3)))
     if m := _MONEY.search(digits):
         found.amount = float(m.group(1)) * (10000 if m.group(2) else 1)
     return found

@@ -32,7 +32,7 @@ from foundation.text import clean
 from policy_kb.facts import FactSpec, fact_model
 from policy_kb.loader import squeeze
 from policy_kb.model import Measure
-from policy_kb.topics import render_topic
+from policy_kb.topics import month_text, render_topic
 from understanding.answers import Reprompt, is_unknown
 from understanding.focus import named_lines
 from understanding.numerals import to_digits
@@ -91,6 +91,9 @@ def topic_question(ctx: Context, text: str, route: Route) -> Outcome:
         return Outcome([Reply(ctx.texts["out_of_scope"])])
     source = ctx.kb.sources[topic.source.source]
     lines = [topic.title + "：", render_topic(topic, view, ctx.kb, ctx.today), f"依据：{citation(topic.source, ctx.kb.sources)}"]
+    said = route.reading.entities.month if route.reading else None
+    if topic.with_month and said is not None:  # the question's own month, worked out first
+        lines.insert(1, month_text(topic.with_month, said, ctx.today))
     found = route.reading.passages if route.reading else []
     best = next((f for f in found if f.passage.source == topic.source.source and f.score >= PASSAGE_OK), None)
     if best is not None and squeeze(best.passage.text) not in squeeze(topic.source.quote):

@@ -430,3 +430,9 @@ def test_nan_value_is_refused(data):
     path = data / "parameters" / "zz_broken.yaml"
     path.write_text(PARAMETER.replace("value: 400", "value: .nan"), encoding="utf-8")
     expect_error(data, "zz_broken.yaml", line_no(PARAMETER, "value: 400"), "数字")
+
+
+def test_unknown_placeholder_in_a_topics_month_line(data):
+    path = data / "topics" / "base.yaml"
+    line = replace_line(path, r"^    with_month: ", '    with_month: "{month}识别的，收入从{begin}算起。"')
+    expect_error(data, path.name, line, "with_month", "{begin}")
