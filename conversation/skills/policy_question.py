@@ -185,9 +185,10 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
             lines.append((1, f"符合：{'、'.join(said)}。"))
         variants = ctx.engine.amount_variants(measure, ctx.region, ctx.today, _facts(household), _facts(member))
         named = named_lines([v.result.label for v in variants], canonical, ctx.services.understander.lexicon)
-        if named:  # the lines the question names, and any other line the stated facts already give (中专: 雨露计划 too),
-            also = measure.pick != "highest"  # unless only the highest one is given (就高不重复)
-            variants = [v for i, v in enumerate(variants) if i in named or (also and v.holds is True)]
+        if named:  # the lines the question names, and any other line whose condition the stated facts meet (中专: 雨露计划
+            # too) — not a row of a table nobody's facts choose (医院等级), nor a second rate where the highest is given (就高)
+            also = measure.pick != "highest"
+            variants = [v for i, v in enumerate(variants) if i in named or (also and v.holds is True and v.when is not None)]
         open_ = [v for v in variants if v.holds is None]
         if open_ and len({amount_text(v.result) for v in variants}) == 1:
             open_, variants = [], variants[:1]  # every variant says the same: nothing to narrow
