@@ -24,7 +24,7 @@ from typing import Any
 
 from foundation import checks
 from foundation.datafile import DataFileError, load_data
-from understanding.entities import extract
+from understanding.entities import Entities, extract
 from understanding.numerals import to_digits
 from understanding.places import Place, load_gazetteer
 
@@ -202,14 +202,16 @@ def _head_name(text: str, persons: Persons) -> str:
 
 
 def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None = None,
-                      region: str | None = None) -> Described:
-    """Members in the order mentioned, with their facts; the household's own facts apart."""
+                      region: str | None = None, whole: Entities | None = None) -> Described:
+    """Members in the order mentioned, with their facts; the household's own facts apart. `whole`:
+    the entities of the whole text when the caller has read them already (the router has)."""
     persons = load_persons()
     described = Described()
     stated_home = load_gazetteer().home_in(text)
     if stated_home is not None:  # "我们是广东韶关乡下的": where each member works is placed from there
         homes = {key: stated_home for key in {*(homes or {}), region or "", ""}}
-    whole = extract(text, region_names, homes, region)
+    if whole is None:
+        whole = extract(text, region_names, homes, region)
     described.size = whole.size
     described.region = whole.region
     region = whole.region or region

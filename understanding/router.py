@@ -216,7 +216,7 @@ class Understander:
         candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
                                          procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""))
         passages = self.passages.search(canonical, self.region_sources[region], limit=5)
-        people = parse_description(canonical, self.region_names, self.homes, region).people
+        people = parse_description(canonical, self.region_names, self.homes, region, whole=entities).people
         return Reading(canonical, entities, region, candidates, passages, people, how_much, procedure, money)
 
     def route(self, text: str, region: str, on: dt.date) -> Route:
