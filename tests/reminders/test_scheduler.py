@@ -60,6 +60,13 @@ def queue(store: SqlStore, count: int, due: float, kind: str = "status") -> None
         store.schedule_reminder("wechat", f"u{i % 7}", kind, {"texts": [f"提醒{i}"]}, due, dedupe_key=f"t:{i}")
 
 
+def killed_mid_run(store: SqlStore, pusher: DyingPusher, now: float) -> None:
+    """300 reminders due, and a process that dies in the middle of pushing them."""
+    queue(store, 300, now)
+    with pytest.raises(Killed):
+        scheduler(store, pusher, batch=50).run_once(now)
+
+
 def sent_texts(pusher: RecordingPusher) -> Counter[str]:
     return Counter(text for texts in pusher.got.values() for text in texts)
 
@@ -90,10 +97,8 @@ def test_a_killed_dispatcher_sends_none_twice(store_url: str) -> None:
     """
     now = at(DAY, 10)
     with open_store(store_url) as store:
-        queue(store, 300, now)
         dying = DyingPusher(dies_at=120)
-        with pytest.raises(Killed):
-            scheduler(store, dying, batch=50).run_once(now)
+        killed_mid_run(store, dying, now)
     with open_store(store_url) as store:  # the next process, once the dead one's claims have expired
         again = RecordingPusher()
         early = scheduler(store, again, batch=50).run_once(now + 29)  # what it had not claimed, or gave back as it died
@@ -122,10 +127,8 @@ def test_an_idempotent_receiver_gets_the_dead_ones_push_again_with_its_key(store
 
     now = at(DAY, 10)
     with open_store(store_url) as store:
-        queue(store, 300, now)
         dying = Receiver(dies_at=120)
-        with pytest.raises(Killed):
-            scheduler(store, dying, batch=50).run_once(now)
+        killed_mid_run(store, dying, now)
         dead_key = dying.keys[-1]
         again = Receiver(dies_at=10**9)
         scheduler(store, again, batch=50).run_once(now + 31)

@@ -128,3 +128,11 @@ def overdue_audit(site: Site, key: str = "late", name: str = "李四") -> str:
     site.move(number, "走访", "评议", "上报")
     site.world.clock.at = at(MONDAY, 10)
     return number
+
+
+async def open_application(staff, site: Site, number: str) -> str:
+    """Opens the application's page as staff would (the page carries the step form's CSRF token)
+    and returns its reference in URLs."""
+    ref = site.console.ref(number)
+    await staff.get(f"/console/a/{ref}")
+    return ref

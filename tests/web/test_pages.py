@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.web.conftest import APP_LINK, Site, browser, overdue_audit, signed_in
+from tests.web.conftest import APP_LINK, Site, browser, open_application, overdue_audit, signed_in
 
 
 def test_chat_gives_staff_a_link_and_villagers_none(site: Site) -> None:
@@ -85,8 +85,7 @@ def test_a_step_goes_through_the_desk_and_tells_the_applicant(site: Site) -> Non
 
     async def scenario() -> None:
         async with signed_in(site, "cadre") as staff:
-            ref = site.console.ref(number)
-            await staff.get(f"/console/a/{ref}")
+            ref = await open_application(staff, site, number)
             status, page = await staff.post(f"/console/a/{ref}/step", {"step": "走访", "note": "已入户核实，情况属实"})
             assert status == 200 and "已办理：走访排查完成" in page
 
@@ -106,8 +105,7 @@ def test_rejecting_needs_a_reason_and_the_applicant_reads_it(site: Site) -> None
 
     async def scenario() -> None:
         async with signed_in(site, "county") as staff:
-            ref = site.console.ref(number)
-            await staff.get(f"/console/a/{ref}")
+            ref = await open_application(staff, site, number)
             status, page = await staff.post(f"/console/a/{ref}/step", {"step": "不纳入", "note": " "})
             assert status == 400 and "不纳入的原因" in page
             assert site.store.get_application(number).state == "county_decision"

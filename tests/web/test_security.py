@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tests.web.conftest import CSRF, Site, browser, overdue_audit, signed_in
+from tests.web.conftest import CSRF, Site, browser, open_application, overdue_audit, signed_in
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -70,8 +70,7 @@ def test_a_step_without_the_right_csrf_token_is_refused(site: Site, caplog: pyte
 
     async def scenario() -> None:
         async with signed_in(site, "cadre") as staff:
-            ref = site.console.ref(number)
-            await staff.get(f"/console/a/{ref}")
+            ref = await open_application(staff, site, number)
             caplog.clear()
             status, page = await staff.post(f"/console/a/{ref}/step", {"step": "走访", "note": "x"}, csrf=csrf)
             assert status == 403 and "安全校验失败" in page

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.channels.channel_testkit import Counting
-from tests.channels.test_wechat import wechat
+from tests.channels.wechat.test_wechat import wechat
 
 HOLD = 8.0
 LOCKER = """

@@ -7,22 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from storage.open import open_store
 from storage.sqlstore import CLAIM_LEASE
 from tests.channels.channel_testkit import Counting
-from tests.channels.test_wechat import wechat
-
-
-@pytest.fixture
-def db_url(store_url: str) -> str:
-    return store_url
-
-
-@pytest.fixture
-def core(make_assistant) -> Counting:
-    return Counting(make_assistant())
+from tests.channels.wechat.test_wechat import wechat
 
 
 def later(seconds: float):

@@ -26,7 +26,7 @@ from conversation.messages import Reply
 from tests.channels.channel_testkit import CHECK_STEPS, Counting, FakeWeChatAPI, check_answer, menu_number, serving
 from tests.kit.wechat_peer import WeChatPeer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TOKEN, APP_ID, SECRET = "fanpin-token", "wx0123456789abcdef", "app-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -78,18 +78,6 @@ async def wechat(core: Counting, aes: bool = True, reply_window: float = 4.0, te
             yield WeChat(f"http://127.0.0.1:{port}", WeChatPeer(TOKEN, APP_ID, AES_KEY if aes else ""), adapter, api, http)
         finally:
             await runner.cleanup()
-
-
-@pytest.fixture
-def db_url(store_url: str) -> str:
-    """Every WeChat test on both stores: the adapter makes a local store's calls (SQLite) on its
-    event loop and sends a remote one's (PostgreSQL) to worker threads."""
-    return store_url
-
-
-@pytest.fixture
-def core(make_assistant) -> Counting:
-    return Counting(make_assistant())
 
 
 def test_url_verification(core: Counting) -> None:

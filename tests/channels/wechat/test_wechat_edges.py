@@ -12,20 +12,10 @@ import pytest
 
 from storage.open import open_store
 from tests.channels.channel_testkit import Counting
-from tests.channels.test_wechat import wechat
+from tests.channels.wechat.test_wechat import wechat
 from tests.kit.wechat_peer import ACCOUNT
 
 LOGGER = "channels.wechat.webhook"
-
-
-@pytest.fixture
-def db_url(store_url: str) -> str:
-    return store_url
-
-
-@pytest.fixture
-def core(make_assistant) -> Counting:
-    return Counting(make_assistant())
 
 
 def metric_lines(text: str) -> set[str]:
