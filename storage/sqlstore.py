@@ -519,6 +519,8 @@ class SqlStore(ABC):
         )
         if row is None:
             return None
+        if from_state != to_state:
+            self._count_step(tx, row, from_state, now)
         self._add_event(tx, number, now, actor, from_state, to_state, note)
         return _application(row)
 
@@ -537,17 +539,18 @@ class SqlStore(ABC):
         return _application(row)
 
     def _add_event(self, tx: Tx, number: str, at: float, actor: str, from_state: str | None, to_state: str, note: str) -> None:
-        if from_state is not None and from_state != to_state:  # a step: counted for 统计 with the time it took
-            previous = tx.one("SELECT at FROM application_events WHERE number = ? ORDER BY id DESC LIMIT 1", number)
-            where = tx.one("SELECT region, village FROM applications WHERE number = ?", number)
-            if previous is not None and where is not None:
-                tx.run("INSERT INTO step_counts (region, village, from_state, to_state, grain, n) VALUES (?, ?, ?, ?, ?, 1) "
-                       "ON CONFLICT (region, village, from_state, to_state, grain) DO UPDATE SET n = step_counts.n + 1",
-                       where["region"] or "", where["village"] or "", from_state, to_state, round((at - previous["at"]) / STEP_TIME_GRAIN))
         tx.run(
             "INSERT INTO application_events (number, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
             number, at, actor, from_state, to_state, note,
         )
+
+    def _count_step(self, tx: Tx, app: dict[str, Any], from_state: str, at: float) -> None:
+        """A step, counted for 统计 with the time since the application's previous event."""
+        previous = tx.one("SELECT at FROM application_events WHERE number = ? ORDER BY id DESC LIMIT 1", app["number"])
+        if previous is not None:
+            tx.run("INSERT INTO step_counts (region, village, from_state, to_state, grain, n) VALUES (?, ?, ?, ?, ?, 1) "
+                   "ON CONFLICT (region, village, from_state, to_state, grain) DO UPDATE SET n = step_counts.n + 1",
+                   app["region"] or "", app["village"] or "", from_state, app["state"], round((at - previous["at"]) / STEP_TIME_GRAIN))
 
     @writes
     def record_event(self, tx: Tx, number: str, actor: str, note: str) -> bool:
