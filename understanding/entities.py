@@ -18,12 +18,13 @@ from understanding.fact_words import load_fact_words
 from understanding.numerals import to_digits
 from understanding.places import Place, load_gazetteer
 
-_SIZE = re.compile(r"(\d{1,2})\s*(?:口人|口|个人)(?!均)")
+# "一个人带个娃" is no household of one: 个人 counts people only from two up.
+_SIZE = re.compile(r"(?<!老)(\d{1,2})\s*(?:口人|口)(?!均)|([2-9]|1\d)\s*个人(?!均)")
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
 # An amount of money: the whole number, and not a share of something (可支配收入的18%, 收入的1.5倍).
 _AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)(?![\d一二两三四五六七八九十百千万零〇点.]|\s*(?:%|％|成|倍|个百分点))"
 _PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
-_TOTAL = re.compile(rf"(?:全家|一家|家里|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
+_TOTAL = re.compile(rf"(?:全家|一家|家里|家庭|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
 _MONTH = re.compile(r"(?:(\d{4})年|(今年|去年|明年))?(\d{1,2})月份?(?![\d底末初中])")
 _INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。]{{0,8}}?{_AMOUNT}")
 
@@ -76,7 +77,7 @@ def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Map
     elif working and "work_status" not in member:
         member["work_status"] = "务工"
     if m := _SIZE.search(digits):
-        found.size = int(m.group(1))
+        found.size = int(m.group(1) or m.group(2))
     income = None
     if m := _PER_HEAD.search(text):
         income = _money(m.group(1))

@@ -33,6 +33,7 @@ HEAD = "户主"
 # A possessive chain: the relation to the head of "X's Y".
 CHAINS = {("子女", "子女"): "孙子女", ("子女", "配偶"): "儿媳", ("配偶", "父母"): "父母", ("户主", "父母"): "父母",
           ("孙子女", "父母"): "子女"}
+CHAINS_UNMARKED = {("子女", "配偶"), ("配偶", "父母"), ("孙子女", "父母")}  # possessive without 的: 儿子老婆, 老公爸妈
 _AND = re.compile(r"^[和跟与同、]$|^还有$")  # "我和老公…": the first shares what is said of the second
 _CLAUSE_MARKS = "，,。；;"
 _ABOUT_AN_AGE = re.compile(r"^[，,\s]*(?:今年|已经|都)?[一二三四五六七八九十\d]{1,3}(?:多|几|来)岁?")
@@ -43,6 +44,9 @@ _ALL_OF_THEM = re.compile(r"[，,]\s*(?=都|全)")  # "一个读高三一个读�
 _ASIDE = re.compile(r"[（(][^）)]*[）)]")  # "小儿子（孙子的叔叔）": who someone is, said again, is nobody new
 _PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
 _ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
+_ANOTHER = re.compile(r"(?:一个|另一个|还有个|又一个|另外一个|个)$")  # "一个子女…一个子女": two people
+_ONESELF = ("本人", "自己", "自个")
+_EACH_OF_THEM = re.compile(r"均|都|全都")
 _COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)|(俩)个?")
 _NOT_NAMES = ("我们", "你们", "他们", "她们", "咱们", "我", "你", "他", "她", "这", "那", "自己", "大家", "人")
 
@@ -56,13 +60,14 @@ class Persons:
     all_home: tuple[str, ...]
     object_verbs: tuple[str, ...]
     not_names: frozenset[str]
+    gone: re.Pattern
 
 
 @lru_cache(maxsize=1)
 def load_persons(path: Path = PERSONS_FILE) -> Persons:
     f = str(path)
     data = checks.mapping(load_data(path), f, 1, path.name)
-    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names"))
+    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone"))
     relations = checks.mapping(data["relations"], f, data.line_of("relations"), "relations")
     words: dict[str, str] = {}
     for relation in relations:
@@ -90,7 +95,8 @@ def load_persons(path: Path = PERSONS_FILE) -> Persons:
     return Persons(tuple(sorted(words.items(), key=lambda wr: -len(wr[0]))), tuple(sorted(groups, key=lambda g: -len(g[0]))),
                    tuple(address), tuple(checks.text_list(data, "alone", f, "alone")), tuple(checks.text_list(data, "all_home", f, "all_home")),
                    tuple(checks.text_list(data, "object_verbs", f, "object_verbs")),
-                   frozenset(checks.text_list(data, "not_names", f, "not_names")))
+                   frozenset(checks.text_list(data, "not_names", f, "not_names")),
+                   re.compile("|".join(map(re.escape, checks.text_list(data, "gone", f, "gone", 1)))))
 
 
 @dataclass(slots=True)
@@ -118,6 +124,8 @@ class _Mention:
     count: int = 1
     name: str = ""
     relations: tuple[str, ...] = ()  # a group's people, when they differ (两公婆)
+    owner: str = ""  # whose the person is ("孙子的爸妈": 孙子女)
+    cared_for: bool = False  # right after 带/照顾: someone looked after, a member only if nobody so named was yet
 
 
 def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
@@ -159,23 +167,33 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
             mention = _Mention(i, m.end(), "")
         if mention is None and found and any(f.count > 1 for f in found) and (m := _ENUMERATION.match(text, i)):
             mention = _Mention(i, m.end(), "enum")
-        if mention is None or (mention.relation not in ("", "enum", HEAD) and text[:i].endswith(persons.object_verbs)):
-            if mention is not None:
-                while position < len(starts) and starts[position] < mention.end:
-                    position += 1
+        if mention is None:
             continue
+        mention.cared_for = mention.relation not in ("", "enum", HEAD) and bool(_cares(persons).search(text[:i]))
         found.append(mention)
-    # "她老公", "我儿子", "儿子的女儿": a person word followed at once by another is a possessive.
+    # "她老公", "我儿子", "儿子的女儿", "儿子老婆": a person word followed at once by another is a
+    # possessive; "儿子儿媳", "爷爷奶奶" side by side are two people.
     folded: list[_Mention] = []
     for mention in found:
-        if folded and mention.relation not in ("", "enum") and text[folded[-1].end:mention.start] in ("", "的", "家", "家的"):
+        between = text[folded[-1].end:mention.start] if folded else None
+        if folded and between == "" and text[mention.start:mention.end] in _ONESELF and folded[-1].relation not in ("", "enum"):
+            folded[-1].end = mention.end  # "孩子本人有残疾证": the child
+            continue
+        if folded and mention.relation not in ("", "enum") and between in ("", "的", "家", "家的") and (
+                between or folded[-1].relation in ("", HEAD) or (folded[-1].relation, mention.relation) in CHAINS_UNMARKED):
             owner = folded.pop()
             if owner.relation not in ("", HEAD, "enum"):
                 mention.relation = CHAINS.get((owner.relation, mention.relation), mention.relation)
                 mention.relations = tuple(CHAINS.get((owner.relation, r), r) for r in mention.relations)
-            mention.start = owner.start
+            mention.start, mention.owner = owner.start, owner.relation
         folded.append(mention)
     return folded
+
+
+@lru_cache(maxsize=1)
+def _cares(persons: Persons) -> re.Pattern:
+    """"带孙子", "照顾着个娃": the text before someone looked after ends so."""
+    return re.compile(f"(?:{'|'.join(map(re.escape, persons.object_verbs))})(?:着|了)?(?:一个|一|个)?$")
 
 
 def relations_of(words: dict[str, str]) -> set[str]:
@@ -241,32 +259,83 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     if lead_facts.get("tekun") is False and mentions and set(lead_facts) <= {"tekun", "months_away"}:
         described.household["tekun_household"] = False  # "这户不是特困" is said of the household
         lead_facts = {}
+    carried: dict[str, Any] = {}  # what the clause before a person says of them ("还有个读初一的细伢子")
+    if "school_stage" in lead_facts and head is None and mentions and mentions[0].relation in ("子女", "孙子女"):
+        carried, lead_facts = lead_facts, {}  # "考的是大专，孩子本人有残疾证": the schooling is the child's
     if lead_facts and head is None and not (mentions and described.size == 1):
         head = {"relation": HEAD}
         members.append(head)
     if lead_facts and head is not None:
         head.update(lead_facts)
     sharing: list[dict[str, Any]] = []  # members waiting for the facts of the next ("我和老公")
-    carried: dict[str, Any] = {}  # what the clause before a person says of them ("还有个读初一的细伢子")
+    named: set[int] = set()
+    refers_back = False
+    by_word: dict[str, dict[str, Any]] = {}  # "我妈…我妈七十了": a word said again is the same person
+    said_at: list[tuple[int, dict[str, Any]]] = []  # where each member was named, for "…、…均务农"
     for n, mention in enumerate(mentions):
         part = text[mention.end:mentions[n + 1].start if n + 1 < len(mentions) else len(text)]
+        word = text[mention.start:mention.end]
+        word = next((word.removesuffix(w) for w in _ONESELF if word.endswith(w) and word != w), word)
+        if mention.cared_for and current is not None:
+            # "老婆在家带孩子种地": what follows in the clause is still the carer's
+            clause_end = min([i for i in (part.find(mark) for mark in _CLAUSE_MARKS) if i >= 0], default=len(part))
+            current.update(_facts(part[:clause_end], region_names, homes, region))
+            part = part[clause_end:]
+            if any(m.get("relation") == mention.relation for m in members):
+                continue  # looked after, and already told of
+        if persons.gone.search(re.split(r"[，,]", part)[0]):
+            # "孙子爸妈都去世了，是孤儿": nobody of the household now; the rest is about whose they were
+            whose = next((m for m in reversed(members) if m.get("relation") == mention.owner), None) if mention.owner else current
+            if whose is not None:
+                whose.update(_facts(part, region_names, homes, region))
+            continue
+        # "照顾瘫在床上的老妈": the words after the verb of care describe who is cared for
+        if n + 1 < len(mentions) and mentions[n + 1].cared_for is False and part.endswith("的"):
+            verb = max(part.rfind(v) for v in persons.object_verbs)
+            if verb >= 0 and not any(mark in part[verb:] for mark in _CLAUSE_MARKS):
+                after = part[verb:]
+                part = part[:verb]
+                carried_next = _facts(after, region_names, homes, region)
+            else:
+                carried_next = {}
+        else:
+            carried_next = {}
+        together = part.lstrip("，, ").startswith(("都", "全", "均"))  # "我同老公都四十几": the age too
         # "细伢子跟爷爷奶奶住，天天走路上学": the child's grandparents are the head's parents, already told
         # of; what follows is still about the child.
-        refers_back = bool(_REFERS_BACK.search(text[:mention.start]) and mention.relation in _ELDERS_OF_A_CHILD
-                           and current is not None and any(m.get("relation") == _ELDERS_OF_A_CHILD[mention.relation] for m in members))
+        referred_before = refers_back if n else False  # "跟着爷爷奶奶": both
+        refers_back = bool((_REFERS_BACK.search(text[:mention.start]) or referred_before and text[mentions[n - 1].end:mention.start] == "")
+                           and mention.relation in _ELDERS_OF_A_CHILD
+                           and current is not None and head is not None
+                           and any(m.get("relation") == _ELDERS_OF_A_CHILD[mention.relation] for m in members))
         cut = max(part.rfind(mark) for mark in _CLAUSE_MARKS)
         ahead = part[cut + 1:] if n + 1 < len(mentions) and cut >= 0 else ""
         if ahead.strip():
             part = part[:cut + 1]
-        joined = bool(_AND.match(part.strip()))
+        joined = bool(_AND.match(part.strip())) or (part == "" and n + 1 < len(mentions))  # "儿子儿媳都…"
         facts_ahead = _facts(ahead, region_names, homes, region) if ahead.strip() else {}
         tail_facts: dict[str, Any] = {}
         if mention.relation == "enum" and open_group is not None:
             head_part, *tail = _ALL_OF_THEM.split(part, maxsplit=1)
             if tail:
                 part, tail_facts = head_part, _facts(tail[0], region_names, homes, region)
-        facts = {**carried, **({} if joined else _facts(part, region_names, homes, region))}
-        carried = facts_ahead
+        facts = {**carried, **({} if joined else _facts(part, region_names, homes, region, after_person=True))}
+        carried = {**facts_ahead, **carried_next}
+        again = by_word.get(word)
+        # (儿子 and 女儿 both read 子女: one with another age or school is somebody else)
+        if again is not None and mention.count == 1 and not mention.relations and not _ANOTHER.search(text[:mention.start]) \
+                and all(again.get(key, value) == value for key, value in facts.items()):
+            again.update(facts)
+            current = again
+            continue
+        # "户主六十五岁、老伴六十二岁均在家种地": what follows 均/都 is said of everyone in the clause
+        clause_start = max(text.rfind(mark, 0, mention.start) for mark in _CLAUSE_MARKS)
+        if (m := _EACH_OF_THEM.search(part)) and m.start() > 0:
+            shared_tail = _shared(_facts(part[m.start():], region_names, homes, region))
+            for at, member in said_at:
+                if at > clause_start:
+                    for key, value in shared_tail.items():
+                        member.setdefault(key, value)
         if refers_back and current is not None:
             current.update(facts)
             continue
@@ -294,8 +363,11 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
                 members.append(head)
             head.update(facts)
             for waiting in sharing:
-                waiting.update({k: v for k, v in facts.items() if k not in ("age", "name")})
+                waiting.update({k: v for k, v in facts.items() if k != "name" and (together or k != "age")})
             sharing = [head] if joined else []
+            if joined or carried_next or (n + 1 < len(mentions) and mentions[n + 1].cared_for):
+                named.add(id(head))  # "我跟孙子两个", "我一个人带个娃": the speaker is one of them
+            said_at.append((mention.start, head))
             current = head
             continue
         relations = mention.relations or (mention.relation,) * max(1, mention.count)
@@ -317,7 +389,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
         if mention.count > 1:
             # "两老都七十多": both; "两公婆四十多岁": a couple, of about an age
             # "两个老人八十多了": an age about which is said of both, as with 都
-            both = part.lstrip("，, ").startswith(("都", "全")) or bool(_ABOUT_AN_AGE.match(part)) or len(set(relations)) > 1
+            both = together or bool(_ABOUT_AN_AGE.match(part)) or len(set(relations)) > 1
             shared = facts if both else _shared(facts)
             for member in group:
                 member.update(shared)
@@ -325,32 +397,57 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             group_members = list(group)
         else:
             group[0].update(facts)
+            by_word.setdefault(word, group[0])
+        said_at += [(mention.start, member) for member in group]
         for waiting in sharing:
-            waiting.update({k: v for k, v in facts.items() if k not in ("age", "name")})
+            waiting.update({k: v for k, v in facts.items() if k != "name" and (together or k != "age")})
         sharing = group if joined else []
         current = group[-1]
     spouses = [m for m in members if m.get("relation") == "配偶"]
     if head is None and len(spouses) == 2:
         spouses[0]["relation"] = HEAD  # "老公45，老婆43": a couple told of by someone else, one of them heads the household
+    _from_the_childs_side(members)
     if any(w in text for w in persons.all_home):
         for member in members:
             if member.get("work_status") != "务工":
                 member.setdefault("months_away", 0)
-    described.members = [_sensible(m) for m in members if len(m) > 1 or m.get("relation") != HEAD or head_name or len(members) == 1]
+    described.members = [_sensible(m) for m in members
+                         if len(m) > 1 or m.get("relation") != HEAD or head_name or len(members) == 1 or id(m) in named]
     if described.size == 1 and not described.members:
         described.members = [{"relation": HEAD}]
     return described
 
 
-_BARE_AGE = re.compile(r"^[，,、：:是都也今年已经]{0,3}([一二三四五六七八九十百\d]{1,4})(?:了|岁|多)?(?=[，,。、\s\u4e00-\u9fff]|$)(?![个元块万口亩斤年月日号级层])")
+def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
+    """"父母在外务工，两个孩子读小学，由祖母照料": told from the children's side, with nobody called 户主
+    or 配偶, their 父母 are the couple that heads the household and the 祖父母 the head's parents."""
+    relations = [m.get("relation") for m in members]
+    if HEAD in relations or "配偶" in relations or "父母" not in relations or "子女" not in relations:
+        return
+    children = [m for m in members if m.get("relation") == "子女"]
+    if any((m.get("age") or 0) >= 18 or m.get("school_stage") in ("本科", "研究生") for m in children):
+        return
+    parents = [m for m in members if m.get("relation") == "父母"][:2]
+    for member, relation in zip(parents, (HEAD, "配偶"), strict=False):
+        member["relation"] = relation
+    for member in members:
+        if member.get("relation") == "祖父母":
+            member["relation"] = "父母"
 
 
-def _facts(part: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None, region: str | None) -> dict[str, Any]:
+_BARE_AGE = re.compile(r"^[，,、：:是都也今年已经]{0,3}([一二三四五六七八九十百\d]{1,4})(了|岁|多)?(?=[，,。、\s\u4e00-\u9fff]|$)(?![个元块万口亩斤年月日号级层])")
+
+
+def _facts(part: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None, region: str | None,
+           after_person: bool = False) -> dict[str, Any]:
+    """The member facts of a part of the text; right `after_person`, a bare number is their age."""
     found = extract(part, region_names, homes, region)
     member = dict(found.member)
-    if "age" not in member and (m := _BARE_AGE.match(part)):  # "一个七十五，有高血压": a number after a person is an age
+    if after_person and "age" not in member and (m := _BARE_AGE.match(part)):  # "一个七十五，有高血压"
         value = to_digits(m.group(1))
-        if value.isdigit() and 0 < int(value) <= 110:
+        # "二子女", "一名": a small number run into a word is an ordinal or a count, not an age
+        run_on = not m.group(2) and re.match(r"[\u4e00-\u9fff]", part[m.end():m.end() + 1] or " ")
+        if value.isdigit() and 0 < int(value) <= 110 and not (int(value) < 10 and run_on):
             member["age"] = int(value)
     if "在家" in part and "months_away" not in member and member.get("work_status") != "务工":
         member["months_away"] = 0
