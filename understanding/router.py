@@ -41,6 +41,7 @@ POSSIBLE = 28.0
 # A sentence of a document answers when it holds this share of the question's words (passages.py).
 FIT_REACH = 8.0  # how far below the best a measure the stated facts fit may be, and still win
 HOW_MUCH_REACH = 30.0  # how far below the best a measure with an amount may be, for a how-much question
+JOIN_MEASURE = "monitoring.apply"
 PASSAGE_OK = 20.0
 PASSAGE_STRONG = 35.0
 PASSAGE_WEIGHT = 15.0  # and this much matched weight: a question of two words matches any sentence
@@ -63,6 +64,8 @@ class Intents:
     kinds: dict[str, tuple[str, ...]]
 
     def kind(self, name: str, canonical: str) -> bool:
+        for said in self.kinds.get("stated", ()):  # "花了好多钱" tells, it does not ask how much
+            canonical = canonical.replace(said, "")
         return any(w in canonical for w in self.kinds.get(name, ()))
 
 
@@ -138,6 +141,9 @@ class Understander:
         # A county's own measures and the base ones whose figures it sets (博罗's 100% premium subsidy).
         self.county_ids = {rid: frozenset(m.id for m in view.measures if m.region == rid or any(
             (p := view.parameters.get(a.parameter)) is not None and p.region == rid for a in m.amounts)) for rid, view in kb.views.items()}
+        # The measure that says how a household gets under monitoring, in each region (a county's own replaces the base one).
+        self.join_measure = {rid: next((m.id for m in view.measures if JOIN_MEASURE in (m.id, m.replaces)), "")
+                             for rid, view in kb.views.items()}
         self._read_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
 
     # -- pieces ------------------------------------------------------------------------
@@ -230,6 +236,9 @@ class Understander:
             return Route("smalltalk", talk, reading=read)
         if "income_per_head" in read.entities.household and self.words.kind("monitoring", canonical):
             return Route("intent", "monitoring_check", reading=read)
+        if self.words.kind("join", canonical) and (joining := self.join_measure.get(read.region)):
+            # "…揭不开锅了，咋个才能纳入监测": how to get in is the county's procedure, and the form is offered
+            return Route("measure", joining, reading=read, offer="apply_monitoring")
         if read.people >= 2 or (read.people == 1 and (intent == "household_check" or self._describes_one(text, read))):
             # A family described: the check, answer first; unless it asks one thing that one answer settles.
             answered = self._answer_route(read, self.engine.params(read.region, on)) if self.is_question(text) and intent != "household_check" else None
