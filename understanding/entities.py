@@ -19,10 +19,12 @@ from understanding.numerals import to_digits
 from understanding.places import Place, load_gazetteer
 
 # "一个人带个娃" is no household of one: 个人 counts people only from two up.
-_SIZE = re.compile(r"(?<!老)(\d{1,2})\s*(?:口人|口)(?!均)|([2-9]|1\d)\s*个人(?!均)")
+_SIZE = re.compile(r"(?<!老)(\d{1,2})\s*(?:口人|口)(?![均子])|([2-9]|1\d)\s*个人(?!均)")
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
 # An amount of money: the whole number, and not a share of something (可支配收入的18%, 收入的1.5倍).
-_AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)(?![\d一二两三四五六七八九十百千万零〇点.]|\s*(?:%|％|成|倍|个百分点))"
+# Nor a count of something else ("收入大幅减少，家里有一名小学生": 一名 is no income).
+_AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)(?![\d一二两三四五六七八九十百千万零〇点.]|\s*(?:%|％|成|倍|个百分点|名|个|位|口|人|岁|年|月|天|次|亩|只|头))"
+LEAST_INCOME = 100.0  # yuan a head a year: a smaller figure is a misreading, never an income
 _PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
 _TOTAL = re.compile(rf"(?:全家|一家|家里|家庭|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
 _MONTH = re.compile(r"(?:(\d{4})年|(今年|去年|明年))?(\d{1,2})月份?(?![\d底末初中])")
@@ -85,7 +87,7 @@ def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Map
         income = round(total / found.size, 2)
     elif m := _INCOME.search(text):
         income = _money(m.group(1))
-    if income is not None:
+    if income is not None and income >= LEAST_INCOME:
         found.household["income_per_head"] = income
     if (m := _MONTH.search(digits)) and 1 <= int(m.group(3)) <= 12:
         found.month = (m.group(1) or m.group(2) or "", int(m.group(3)))

@@ -46,6 +46,7 @@ _PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
 _ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
 _ANOTHER = re.compile(r"(?:一个|另一个|还有个|又一个|另外一个|个)$")  # "一个子女…一个子女": two people
 _ONESELF = ("本人", "自己", "自个")
+_SAID_OF = re.compile(r"(?:是|读|当|成了|考上)$")
 _EACH_OF_THEM = re.compile(r"均|都|全都")
 _COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)|(俩)个?")
 _NOT_NAMES = ("我们", "你们", "他们", "她们", "咱们", "我", "你", "他", "她", "这", "那", "自己", "大家", "人")
@@ -60,14 +61,18 @@ class Persons:
     all_home: tuple[str, ...]
     object_verbs: tuple[str, ...]
     not_names: frozenset[str]
-    gone: re.Pattern
+    died: re.Pattern
+    left: re.Pattern
+    students: frozenset[str]
 
 
 @lru_cache(maxsize=1)
 def load_persons(path: Path = PERSONS_FILE) -> Persons:
     f = str(path)
     data = checks.mapping(load_data(path), f, 1, path.name)
-    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone"))
+    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone", "students"))
+    gone = checks.mapping(data["gone"], f, data.line_of("gone"), "gone")
+    checks.keys(gone, f, "gone", ("died", "left"))
     relations = checks.mapping(data["relations"], f, data.line_of("relations"), "relations")
     words: dict[str, str] = {}
     for relation in relations:
@@ -96,7 +101,8 @@ def load_persons(path: Path = PERSONS_FILE) -> Persons:
                    tuple(address), tuple(checks.text_list(data, "alone", f, "alone")), tuple(checks.text_list(data, "all_home", f, "all_home")),
                    tuple(checks.text_list(data, "object_verbs", f, "object_verbs")),
                    frozenset(checks.text_list(data, "not_names", f, "not_names")),
-                   re.compile("|".join(map(re.escape, checks.text_list(data, "gone", f, "gone", 1)))))
+                   *(re.compile("|".join(map(re.escape, checks.text_list(gone, key, f, f"gone {key}", 1)))) for key in ("died", "left")),
+                   frozenset(checks.text_list(data, "students", f, "students")))
 
 
 @dataclass(slots=True)
@@ -167,8 +173,8 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
             mention = _Mention(i, m.end(), "")
         if mention is None and found and any(f.count > 1 for f in found) and (m := _ENUMERATION.match(text, i)):
             mention = _Mention(i, m.end(), "enum")
-        if mention is None:
-            continue
+        if mention is None or (text[mention.start:mention.end] in persons.students and _SAID_OF.search(text[:i])):
+            continue  # "儿子是大学生": what the son is, nobody new
         mention.cared_for = mention.relation not in ("", "enum", HEAD) and bool(_cares(persons).search(text[:i]))
         found.append(mention)
     # "她老公", "我儿子", "儿子的女儿", "儿子老婆": a person word followed at once by another is a
@@ -283,11 +289,17 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             part = part[clause_end:]
             if any(m.get("relation") == mention.relation for m in members):
                 continue  # looked after, and already told of
-        if persons.gone.search(re.split(r"[，,]", part)[0]):
+        said_of_them = re.split(r"[，,]", part)[0]
+        if persons.died.search(said_of_them) or persons.left.search(said_of_them):
             # "孙子爸妈都去世了，是孤儿": nobody of the household now; the rest is about whose they were
             whose = next((m for m in reversed(members) if m.get("relation") == mention.owner), None) if mention.owner else current
             if whose is not None:
-                whose.update(_facts(part, region_names, homes, region))
+                told = _facts(part, region_names, homes, region)
+                for member in (group_members if whose in group_members else [whose]):  # "两个老人…，没有劳动能力"
+                    member.update(told if member is whose else _shared(told))
+                if mention.count == 2 and whose.get("relation") in ("子女", "孙子女") and persons.died.search(said_of_them) \
+                        and set(mention.relations) <= {"子女", "父母"}:
+                    whose.setdefault("orphan", True)  # both parents died: an orphan
             continue
         # "照顾瘫在床上的老妈": the words after the verb of care describe who is cared for
         if n + 1 < len(mentions) and mentions[n + 1].cared_for is False and part.endswith("的"):
@@ -320,6 +332,8 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             if tail:
                 part, tail_facts = head_part, _facts(tail[0], region_names, homes, region)
         facts = {**carried, **({} if joined else _facts(part, region_names, homes, region, after_person=True))}
+        if word in persons.students:  # "一名小学生": the word says the school
+            facts = {**_facts(word, region_names, homes, region), **facts}
         carried = {**facts_ahead, **carried_next}
         again = by_word.get(word)
         # (儿子 and 女儿 both read 子女: one with another age or school is somebody else)
@@ -422,6 +436,10 @@ def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
     """"父母在外务工，两个孩子读小学，由祖母照料": told from the children's side, with nobody called 户主
     or 配偶, their 父母 are the couple that heads the household and the 祖父母 the head's parents."""
     relations = [m.get("relation") for m in members]
+    if set(relations) == {"父母"} and len(relations) == 2:  # "家里就两个老人": the old couple is the household
+        for member, relation in zip(members, (HEAD, "配偶"), strict=False):
+            member["relation"] = relation
+        return
     if HEAD in relations or "配偶" in relations or "父母" not in relations or "子女" not in relations:
         return
     children = [m for m in members if m.get("relation") == "子女"]
