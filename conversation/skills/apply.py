@@ -23,8 +23,7 @@ from conversation.context import Context
 from conversation.messages import Choice, Reply
 from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Outcome, Skill, Start
-from conversation.skills.shared import numbered, pick, say, text, words
-from eligibility.report import citation
+from conversation.skills.shared import THRESHOLD, income_against_line, numbered, pick, say, text, words
 from foundation.clock import previous_month
 from foundation.privacy import mask_id, mask_phone, normalize_id_number, normalize_phone
 from foundation.text import clean, normalize_width
@@ -36,11 +35,9 @@ from workflow.access import PROXY_CHANNEL, normalize_village
 from workflow.views import status_text
 
 FLOW = "apply_monitoring"
-THRESHOLD = "monitoring.income_threshold"  # the knowledge base's monitoring income standard (元/人/年)
 SUBMITTED_FOR = 600.0  # seconds a repeated "确认" is recognised as a double tap
 YES_NO = [Choice("1", "是"), Choice("2", "不是")]
 _NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·]{2,12}$")
-_YEAR = re.compile(r"(20\d\d)\s*年")
 PROXY_NAME = re.compile(r"帮([\u4e00-\u9fff·]{2,6}?)(?:申请|代填|填|报)")
 
 
@@ -61,22 +58,7 @@ def monitoring_check(ctx: Context, said: str, route: Route) -> Outcome:
     per_head = entities.household.get("income_per_head") if entities else None
     if per_head is None:
         return apply_monitoring(ctx, said, route)
-    year_said = _YEAR.search(normalize_width(said))
-    year = int(year_said.group(1)) if year_said else ctx.today.year
-    on = ctx.today if year >= ctx.today.year else dt.date(year, 12, 31)
-    view = ctx.view()
-    parameter = view.parameters.get(THRESHOLD)
-    value = parameter.at(on) if parameter else None
-    lines = [text("check_per_head", per_head=f"{per_head:g}", size=f"（按{entities.size}口人算）" if entities and entities.size else "")]
-    if value is None or value.value is None:
-        last = parameter.last_published(on) if parameter else None
-        lines.append(text("check_unpublished", year=year, unknown=value.unknown if value else "",
-                          last=text("income_last_published", year=last.start.year, threshold=f"{last.value:g}") if last else ""))
-    else:
-        below = per_head < value.value
-        lines.append(text("check_below" if below else "check_not_below", year=value.start.year, threshold=f"{value.value:g}"))
-        if value.ref is not None:
-            lines.append(text("check_source", source=citation(value.ref, ctx.kb.sources)))
+    lines = income_against_line(ctx, said, per_head, entities.size if entities else None)
     lines.append(text("check_offer"))
     return Outcome([Reply("\n".join(lines))])
 

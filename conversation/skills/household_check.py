@@ -21,9 +21,11 @@ from conversation.context import Context
 from conversation.messages import Choice, Reply
 from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Outcome, Skill, Start
+from conversation.skills.shared import income_against_line
 from eligibility.engine import Result
 from eligibility.household import Household, parse_household
 from eligibility.report import (
+    PHONE_CHARS,
     all_items_text,
     compact_result,
     item_brief,
@@ -217,7 +219,11 @@ def answer_household(ctx: Context, state: FlowState, text: str | None) -> Action
     if text is None:
         result = ctx.engine.evaluate(household, ctx.region, ctx.today)
         _remember(ctx, slots)
-        replies = ctx.pack([compact_result(result, ctx.view().parameters)])
+        first = compact_result(result, ctx.view().parameters)
+        hint = _not_monitored(ctx, household, slots)
+        if hint and len(first) + len(hint) + 1 <= PHONE_CHARS:
+            first, hint = f"{first}\n{hint}", ""
+        replies = ctx.pack([first]) + ([Reply(hint)] if hint else [])
         return _next_question(ctx, state, result, replies)
     asking = sub.get("asking")
     answers_question = asking is not None and ordinal(text).isdigit() and 1 <= int(ordinal(text)) <= len(asking["choices"])
@@ -247,6 +253,16 @@ def answer_household(ctx: Context, state: FlowState, text: str | None) -> Action
     after = ctx.engine.evaluate(household, ctx.region, ctx.today)
     _remember(ctx, slots)
     return _next_question(ctx, state, after, [Reply(changes(before, after))])
+
+
+def _not_monitored(ctx: Context, household: Household, slots: dict) -> str:
+    """A household said not to be under monitoring: most help needs it first, so say how to get in,
+    and, with an income told, where it stands against the line."""
+    if household.facts.get("monitored") is not False or (None, "monitored") in household.derived:
+        return ""
+    per_head = household.facts.get("income_per_head")
+    lines = income_against_line(ctx, "", per_head, slots.get("size"))[:2] if per_head is not None else []
+    return "\n".join([*lines, ctx.texts["not_monitored"]])
 
 
 def _next_question(ctx: Context, state: FlowState, result: Result, replies: list[Reply]) -> ActionResult:
