@@ -65,6 +65,10 @@ def household_check(ctx: Context, text: str, route: Route) -> Outcome:
             ctx.region = region
         if described(slots):
             break
+    reading = route.reading
+    if text and reading is not None and reading.people == 1 and len(slots.get("household", {}).get("members") or []) == 1 \
+            and ctx.services.understander.is_question(text):
+        slots["quick"] = True  # "姑娘读高职了，有哪样补助": one person asked about is answered at once, nothing kept
     return Outcome(start=Start(FLOW, slots))
 
 
@@ -148,6 +152,9 @@ def confirm_household(ctx: Context, state: FlowState, text: str | None) -> Actio
     """The read-back with the consent choice in it; a message that adds or corrects something is
     merged and read back again."""
     slots = state.slots
+    if text is None and slots.pop("quick", False):
+        slots["consent"] = bool(slots.get("saved"))
+        return ActionResult([])  # the result's line for the person shows what was understood
     if text is None:
         return ActionResult([readback(ctx, slots)], asking=True)
     try:
