@@ -25,10 +25,13 @@ _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(?:元|块)")
 # Nor a count of something else ("收入大幅减少，家里有一名小学生": 一名 is no income).
 _AMOUNT = r"([\d一二两三四五六七八九十百千万零〇点.]+)(?![\d一二两三四五六七八九十百千万零〇点.]|\s*(?:%|％|成|倍|个百分点|名|个|位|口|人|岁|年|月|天|次|亩|只|头))"
 LEAST_INCOME = 100.0  # yuan a head a year: a smaller figure is a misreading, never an income
-_PER_HEAD = re.compile(rf"人均[^\d，。]{{0,8}}?{_AMOUNT}")
-_TOTAL = re.compile(rf"(?:全家|一家|家里|家庭|屋里|总共|一共|合计|加起来|全年)[^\d，。]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。]{{0,6}}?{_AMOUNT}")
+# "居民人均可支配收入4万", "当地人均收入两万": the area's figure, not the family's (the clause is left
+# out); "挣几十万" names no figure.
+_AREA_FIGURE = re.compile(r"[^，,。；;]*(?:居民|全县|全市|全省|当地|本地|全国|我们这里|我们那里)[^，,。；;]{0,4}(?:人均|收入)[^，,。；;]*")
+_PER_HEAD = re.compile(rf"人均[^\d，。几]{{0,8}}?{_AMOUNT}")
+_TOTAL = re.compile(rf"(?:全家|一家|家里|家庭|屋里|总共|一共|合计|加起来|全年)[^\d，。几]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。几]{{0,6}}?{_AMOUNT}")
 _MONTH = re.compile(r"(?:(\d{4})年|(今年|去年|明年))?(\d{1,2})月份?(?![\d底末初中])")
-_INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。]{{0,8}}?{_AMOUNT}")
+_INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。几]{{0,8}}?{_AMOUNT}")
 
 
 @dataclass(slots=True)
@@ -81,11 +84,12 @@ def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Map
     if m := _SIZE.search(digits):
         found.size = int(m.group(1) or m.group(2))
     income = None
-    if m := _PER_HEAD.search(text):
+    own = _AREA_FIGURE.sub("", text)
+    if m := _PER_HEAD.search(own):
         income = _money(m.group(1))
-    elif (m := _TOTAL.search(text)) and found.size and (total := _money(m.group(1))) is not None:
+    elif (m := _TOTAL.search(own)) and found.size and (total := _money(m.group(1))) is not None:
         income = round(total / found.size, 2)
-    elif m := _INCOME.search(text):
+    elif m := _INCOME.search(own):
         income = _money(m.group(1))
     if income is not None and income >= LEAST_INCOME:
         found.household["income_per_head"] = income

@@ -57,6 +57,11 @@ def test_a_share_is_not_an_income(text: str) -> None:
     assert "income_per_head" not in extract(text).household
 
 
+@pytest.mark.parametrize("text", ["儿子在外面做生意一年挣几十万，不管我们", "我们县去年居民人均可支配收入3万多", "当地人均收入两万"])
+def test_someone_elses_or_a_vague_income_is_not_the_familys(understander: Understander, text: str) -> None:
+    assert "income_per_head" not in understander.extract(text).household
+
+
 def test_ages_in_chinese_numerals() -> None:
     assert extract("孩子十七岁").member["age"] == 17
 
