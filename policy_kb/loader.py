@@ -334,7 +334,7 @@ class _Loader:
         raw = checks.mapping(raw, f, line, "知识条目")
         tid = raw.get("id")
         what = f"知识条目 {tid or '(无 id)'}"
-        checks.keys(raw, f, what, ("id", "kind", "title", "answer", "source", "examples", "keywords"), ("replaces", "with_month"))
+        checks.keys(raw, f, what, ("id", "kind", "title", "answer", "source", "examples", "keywords"), ("replaces", "with_month", "follows"))
         if not isinstance(tid, str) or not _ID.match(tid):
             raise DataFileError(f, raw.line_of("id"), f"知识条目 id '{tid}' 应为小写字母、数字和点组成")
         if raw["kind"] not in TOPIC_KINDS:
@@ -352,7 +352,7 @@ class _Loader:
             examples=tuple(checks.text_list(raw, "examples", f, what, minimum=MIN_EXAMPLES)),
             keywords=tuple(checks.text_list(raw, "keywords", f, what, minimum=1)),
             region=region, replaces=checks.text(raw, "replaces", f, what, "") or "", file=f, line=line or 0,
-            with_month=self.month_template(raw, f, what),
+            with_month=self.month_template(raw, f, what), follows=checks.text(raw, "follows", f, what, "") or "",
         )
 
     @staticmethod
@@ -369,7 +369,10 @@ class _Loader:
 
     @staticmethod
     def check_topic_params(topics: list[Topic], params: dict[str, Parameter], region: str) -> None:
+        ids = {t.id for t in topics}
         for topic in topics:
+            if topic.follows and topic.follows not in ids:
+                raise DataFileError(topic.file, topic.line, f"知识条目 {topic.id} 的 follows '{topic.follows}' 不是这个地区的知识条目（地区 {region}）")
             for name in _PLACEHOLDER.findall(topic.answer):
                 if name.startswith("param:") and name[6:] not in params:
                     raise DataFileError(topic.file, topic.line, f"知识条目 {topic.id} 引用了不存在的参数 '{name[6:]}'（地区 {region}）")

@@ -192,6 +192,7 @@ class Topic:
     region: str = "base"
     replaces: str = ""
     with_month: str = ""  # said first when the question names a month: {month}, {start}, {end} (收入按哪段时间算)
+    follows: str = ""  # the procedure step this one comes after: "评议过了，乡镇多久来" asks about this one
     file: str = ""
     line: int = 0
 

@@ -42,6 +42,8 @@ POSSIBLE = 28.0
 FIT_REACH = 8.0  # how far below the best a measure the stated facts fit may be, and still win
 HOW_MUCH_REACH = 30.0  # how far below the best a measure with an amount may be, for a how-much question
 JOIN_MEASURE = "monitoring.apply"
+# "评议过了", "研判完", "审核以后": a step said to be done; the question is about the next one.
+_DONE_TAIL = r"(?:过了|完了|完|以后|之后|结束|后)"
 PASSAGE_OK = 20.0
 PASSAGE_STRONG = 35.0
 PASSAGE_WEIGHT = 15.0  # and this much matched weight: a question of two words matches any sentence
@@ -141,6 +143,8 @@ class Understander:
         # A county's own measures and the base ones whose figures it sets (博罗's 100% premium subsidy).
         self.county_ids = {rid: frozenset(m.id for m in view.measures if m.region == rid or any(
             (p := view.parameters.get(a.parameter)) is not None and p.region == rid for a in m.amounts)) for rid, view in kb.views.items()}
+        self.topics = topics
+        self.next_step = {t.follows: t.id for t in topics.values() if t.follows}
         # The measure that says how a household gets under monitoring, in each region (a county's own replaces the base one).
         self.join_measure = {rid: next((m.id for m in view.measures if JOIN_MEASURE in (m.id, m.replaces)), "")
                              for rid, view in kb.views.items()}
@@ -264,6 +268,18 @@ class Understander:
         return not self.is_question(text) and bool(_ABOUT_HOUSEHOLD.search(read.canonical) or read.entities.size) and len(facts) >= 2
 
     def _answer_route(self, read: Reading, params: dict) -> Route | None:
+        """The answer; when it is a procedure step the question says is done ("评议过了，乡镇多久来"),
+        the step that follows it."""
+        route = self._best_route(read, params)
+        if route is not None and route.kind in ("topic", "choose"):
+            shown = route.name or route.options[0].removeprefix("topic:")
+            step, after = self.topics.get(shown), self.next_step.get(shown)
+            if step is not None and after and any(
+                    re.search(re.escape(k) + _DONE_TAIL, read.canonical) for k in step.keywords):
+                return Route("topic", after, reading=read)
+        return route
+
+    def _best_route(self, read: Reading, params: dict) -> Route | None:
         """The measure, topic or sentence that answers the question; a choice when two are close."""
         candidates = read.candidates
         top = candidates[0] if candidates else None
@@ -290,8 +306,9 @@ class Understander:
                     top, close = fitting, []
             if not close:
                 return _answer(top, read)
-            if read.procedure and passage is not None and passage.score >= PASSAGE_OK and all(c.topic for c in [top, *close]):
-                return Route("passage", reading=read)  # two procedures alike: the sentence that answers
+            if read.procedure and passage is not None and passage.score >= PASSAGE_OK and all(c.topic for c in [top, *close]) \
+                    and top.score < CONFIDENT:
+                return Route("passage", reading=read)  # two procedures alike, neither sure: the sentence that answers
             if top.score >= CONFIDENT or passage is None or passage.score < PASSAGE_OK:
                 return Route("choose", options=tuple(c.doc.id for c in [top, *close]), reading=read)
         if passage is not None and passage.score >= PASSAGE_OK:

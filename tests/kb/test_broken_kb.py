@@ -436,3 +436,10 @@ def test_unknown_placeholder_in_a_topics_month_line(data):
     path = data / "topics" / "base.yaml"
     line = replace_line(path, r"^    with_month: ", '    with_month: "{month}识别的，收入从{begin}算起。"')
     expect_error(data, path.name, line, "with_month", "{begin}")
+
+
+def test_a_step_that_follows_an_unknown_step(data):
+    path = data / "regions" / "heqing.yaml"
+    replace_line(path, r"^\s+follows: procedure\.heqing\.review\s*$", "    follows: procedure.heqing.reveiw")
+    line = line_no(path.read_text(encoding="utf-8"), "- id: procedure.heqing.township_audit")
+    expect_error(data, path.name, line, "procedure.heqing.reveiw", "follows")
