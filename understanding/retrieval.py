@@ -247,14 +247,16 @@ class Retriever:
 
     def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5,
              ids: frozenset[str] | None = None, how_much: bool = False, procedure: bool = False,
-             county: frozenset[str] | None = None) -> list[Candidate]:
+             county: frozenset[str] | None = None, asks_fit: bool = False) -> list[Candidate]:
         """Measures and topics ordered by score (0-100), best first, one entry each.
 
         Two stages: lexical relevance and evidence through the inverted indexes, then fuzzy
         similarity, the contradiction test and the kind of question for the best SHORTLIST only.
         `params` are the region's parameter values, for the contradiction test; `ids` the region's
         measures and topics; `how_much` and `procedure` what kind of question it is; `county` the
-        measures of the county the question names (its own, and the base ones it sets figures for).
+        measures of the county the question names (its own, and the base ones it sets figures for);
+        `asks_fit` for "贷两年得唔得": whether the stated facts fit is the question, so a measure they
+        rule out is not pushed down (its answer says they do not fit).
         """
         if not canonical_query:
             return []
@@ -297,7 +299,7 @@ class Retriever:
         for position, lexical in shortlist:
             doc = self.docs[position]
             score = lexical + similar.get(position, 0.0)
-            if (doc.measure is not None and params is not None and not self._named(position, canonical_query)
+            if (doc.measure is not None and params is not None and not asks_fit and not self._named(position, canonical_query)
                     and _contradicted(doc.measure, entities, params)):
                 score -= CONTRADICTION_PENALTY
             if (how_much and doc.measure is not None and doc.measure.amounts) or (procedure and doc.topic is not None):

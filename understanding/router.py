@@ -224,7 +224,8 @@ class Understander:
         how_much = money or self.words.kind("how_many", canonical)
         procedure = self.words.kind("procedure", canonical)
         candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
-                                         procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""))
+                                         procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""),
+                                         asks_fit=self.words.kind("asks_fit", canonical))
         passages = self.passages.search(canonical, self.region_sources[region], limit=5)
         people = parse_description(canonical, self.region_names, self.homes, region, whole=entities).people
         return Reading(canonical, entities, region, candidates, passages, people, how_much, procedure, money)
