@@ -101,6 +101,22 @@ class Entitlement:
         return self.household.member_label(self.member) if self.member is not None else ""
 
     @property
+    def ruled_out(self) -> list[str]:
+        """The notes of amount lines of this measure that the stated facts rule out although part of
+        their condition holds ("全日制中职：……第三年不享受" for a third-year 中职 student): the reason a
+        figure the family may expect is not among the amounts."""
+        h, ms = self.household.facts, self.household.members
+        member = ms[self.member] if self.member is not None and ms else None
+        out = []
+        for line in self.measure.amounts:
+            if not line.note or line.when is None or line.when.ev(h, member, self.plan.params, ms) is not False:
+                continue
+            parts = line.when.children if isinstance(line.when, All) else [line.when]
+            if any(part.ev(h, member, self.plan.params, ms) is True for part in parts):
+                out.append(f"{line.label}：{line.note}")
+        return out
+
+    @property
     def reasons(self) -> list[tuple[int | None, str]]:
         """The given facts that made the measure apply, in the order the condition names them."""
         h, ms = self.household.facts, self.household.members

@@ -359,7 +359,8 @@ def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -
     by_member: dict[int | None, list[str]] = {}
     for number, e in enumerate(firm, 1):
         if e.member is not None and (e.measure.id, item_brief(e)) not in shared:
-            by_member.setdefault(e.member, []).append(f"{number}.{e.measure.mark}{item_brief(e)}")
+            not_given = "".join(f"（{text.rstrip('。')}）" for text in e.ruled_out)  # why a figure is missing, once
+            by_member.setdefault(e.member, []).append(f"{number}.{e.measure.mark}{item_brief(e)}{not_given}")
     for index in range(len(household.members or [])):
         if index in by_member:
             lines.append(f"{member_brief(household, index)}：{'；'.join(by_member[index])}")
