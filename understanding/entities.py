@@ -31,6 +31,8 @@ _AREA_FIGURE = re.compile(r"[^，,。；;]*(?:居民|全县|全市|全省|当地
 _PER_HEAD = re.compile(rf"人均[^\d，。几]{{0,8}}?{_AMOUNT}")
 _TOTAL = re.compile(rf"(?:全家|一家|家里|家庭|屋里|总共|一共|合计|加起来|全年)[^\d，。几]{{0,10}}?(?:收入|挣|赚|找|进账|纯收入)[^\d，。几]{{0,6}}?{_AMOUNT}")
 _MONTH = re.compile(r"(?:(\d{4})年|(今年|去年|明年))?(\d{1,2})月份?(?![\d底末初中])")
+# "2月初到外省务工，预计7月中旬返乡": away from the first month to the second.
+_AWAY_SPAN = re.compile(r"(\d{1,2})月[^。；;]{0,12}?(?:出去|外出|出门|到|去)[^。；;]{0,18}?(\d{1,2})月[^。；;，,]{0,6}?(?:返乡|回来|回家|返回|回)")
 _INCOME = re.compile(rf"(?:收入|纯收入|挣|赚)[^\d，。几]{{0,8}}?{_AMOUNT}")
 
 
@@ -81,6 +83,10 @@ def extract(text: str, region_names: Mapping[str, str] | None = None, homes: Map
             member["work_status"] = "务工"
     elif working and "work_status" not in member:
         member["work_status"] = "务工"
+    if "months_away" not in member and (m := _AWAY_SPAN.search(digits)):
+        start, end = int(m.group(1)), int(m.group(2))
+        if 1 <= start <= 12 and 1 <= end <= 12 and start != end:
+            member["months_away"] = (end - start) % 12
     if m := _SIZE.search(digits):
         found.size = int(m.group(1) or m.group(2))
     income = None
