@@ -102,9 +102,10 @@ class Entitlement:
 
     @property
     def ruled_out(self) -> list[str]:
-        """The notes of amount lines of this measure that the stated facts rule out although part of
-        their condition holds ("全日制中职：……第三年不享受" for a third-year 中职 student): the reason a
-        figure the family may expect is not among the amounts."""
+        """The notes of amount lines of this measure that the stated facts rule out although the first
+        part of their condition, which says whom the line is for, holds ("全日制中职：……第三年不享受"
+        for a third-year 中职 student, not for a 高中 one): why a figure the family may expect is not
+        among the amounts."""
         h, ms = self.household.facts, self.household.members
         member = ms[self.member] if self.member is not None and ms else None
         out = []
@@ -112,7 +113,7 @@ class Entitlement:
             if not line.note or line.when is None or line.when.ev(h, member, self.plan.params, ms) is not False:
                 continue
             parts = line.when.children if isinstance(line.when, All) else [line.when]
-            if any(part.ev(h, member, self.plan.params, ms) is True for part in parts):
+            if len(parts) > 1 and parts[0].ev(h, member, self.plan.params, ms) is True:
                 out.append(f"{line.label}：{line.note}")
         return out
 
