@@ -9,6 +9,7 @@ loaded, so a rule cannot set a fact or a value that does not exist.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from understanding.numerals import to_digits
 FACT_WORDS_FILE = Path(__file__).parent / "lexicon_data" / "fact_words.yaml"
 NUMBER = r"[\d一二两三四五六七八九十百千零〇]+"
 MONEY = r"[\d一二两三四五六七八九十百千万零〇点.]+"
+CLAUSES_KEPT = 2048  # clauses whose facts are remembered (a description is read whole and part by part)
 _CLAUSE = re.compile(r"[，,。；;！!？?\n]+")
 _GROUP = re.compile(r"\$(\d)")
 _CHINESE = {"1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六"}
@@ -41,16 +43,28 @@ class FactWords:
     rules: tuple[Rule, ...]
     negation: re.Pattern  # matches at the end of the text before a mention
     wish: re.Pattern
+    memo: Callable[[str], tuple[tuple[FactSpec, Any, bool], ...]] | None = None  # clause_facts, remembered
 
     def read(self, text: str) -> dict[str, Any]:
         """fact path -> value, for every fact the text states (set facts as frozensets)."""
         found: dict[str, Any] = {}
         for clause in _CLAUSE.split(text):
-            if clause:
-                self._read_clause(clause, found)
+            if not clause:
+                continue
+            for spec, value, override in (self.memo or self.clause_facts)(clause):
+                if spec.type == "set":
+                    found[spec.path] = frozenset(found.get(spec.path, frozenset())) | frozenset(value)
+                elif override:
+                    found[spec.path] = value
+                else:
+                    found.setdefault(spec.path, value)
         return found
 
-    def _read_clause(self, clause: str, found: dict[str, Any]) -> None:
+    def clause_facts(self, clause: str) -> tuple[tuple[FactSpec, Any, bool], ...]:
+        """What one clause states, in rule order. A household description is read whole and again
+        part by part, so the same clause is read several times for one message: the router keeps
+        them (`memo`; Understander.clear_cache empties it)."""
+        out: list[tuple[FactSpec, Any, bool]] = []
         for rule in self.rules:
             for pattern in rule.patterns:
                 for match in pattern.finditer(clause):
@@ -64,14 +78,9 @@ class FactWords:
                         continue
                     for spec, template in values:
                         value = _fill(spec, template, match)
-                        if value is None:
-                            continue
-                        if spec.type == "set":
-                            found[spec.path] = frozenset(found.get(spec.path, frozenset())) | frozenset(value)
-                        elif rule.override:
-                            found[spec.path] = value
-                        else:
-                            found.setdefault(spec.path, value)
+                        if value is not None:
+                            out.append((spec, value, rule.override))
+        return tuple(out)
 
 
 def _fill(spec: FactSpec, template: Any, match: re.Match) -> Any:
@@ -145,4 +154,6 @@ def load_fact_words(path: Path = FACT_WORDS_FILE) -> FactWords:
                           bool(checks.typed(raw, "wish", (bool,), f, what, False)),
                           bool(checks.typed(raw, "override", (bool,), f, what, False))))
     # "已经纳入特困" is no wish: a wish word right after 已/经 is not one.
-    return FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"(?<!已)(?<!经){wish}[^，。\\s]{{0,3}}$"))
+    words = FactWords(tuple(rules), re.compile(f"{negation}{fillers}{{0,2}}$"), re.compile(f"(?<!已)(?<!经){wish}[^，。\\s]{{0,3}}$"))
+    object.__setattr__(words, "memo", lru_cache(maxsize=CLAUSES_KEPT)(words.clause_facts))
+    return words

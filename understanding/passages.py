@@ -119,11 +119,12 @@ class PassageIndex:
             for term, tf in bag.items():
                 self.postings.setdefault(term, []).append((i, self.idf[term] * tf * (BM25_K1 + 1) / (tf + norm)))
 
-    def search(self, canonical_query: str, regions: frozenset[str], limit: int = 2) -> list[Found]:
-        """The best sentences of the documents of `regions` (the base texts and the county's own)."""
+    def search(self, canonical_query: str, regions: frozenset[str], limit: int = 2, query_terms: list[str] | None = None) -> list[Found]:
+        """The best sentences of the documents of `regions` (the base texts and the county's own);
+        `query_terms`: the query's terms when the caller has them already."""
         scores: dict[int, float] = {}
         ceiling = 0.0
-        for term in dict.fromkeys(terms(canonical_query)):
+        for term in dict.fromkeys(terms(canonical_query) if query_terms is None else query_terms):
             # Words no document uses (屋头, 咋个) say nothing about which sentence answers.
             ceiling += self.idf.get(term, 0.0) * (BM25_K1 + 1)
             for i, weight in self.postings.get(term, ()):

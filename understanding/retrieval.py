@@ -247,7 +247,7 @@ class Retriever:
 
     def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5,
              ids: frozenset[str] | None = None, how_much: bool = False, procedure: bool = False,
-             county: frozenset[str] | None = None, asks_fit: bool = False) -> list[Candidate]:
+             county: frozenset[str] | None = None, asks_fit: bool = False, query_terms: list[str] | None = None) -> list[Candidate]:
         """Measures and topics ordered by score (0-100), best first, one entry each.
 
         Two stages: lexical relevance and evidence through the inverted indexes, then fuzzy
@@ -256,13 +256,15 @@ class Retriever:
         measures and topics; `how_much` and `procedure` what kind of question it is; `county` the
         measures of the county the question names (its own, and the base ones it sets figures for);
         `asks_fit` for "贷两年得唔得": whether the stated facts fit is the question, so a measure they
-        rule out is not pushed down (its answer says they do not fit).
+        rule out is not pushed down (its answer says they do not fit); `query_terms` the query's
+        terms when the caller has them already.
         """
         if not canonical_query:
             return []
         stats = self.stats(ids)
         allowed = stats.positions
-        first: dict[int, float] = {i: RELEVANCE_WEIGHT * v for i, v in self._relevance(terms(canonical_query), stats).items()}
+        query_terms = terms(canonical_query) if query_terms is None else query_terms
+        first: dict[int, float] = {i: RELEVANCE_WEIGHT * v for i, v in self._relevance(query_terms, stats).items()}
         for position, points in self._keywords(canonical_query, stats).items():
             first[position] = first.get(position, 0.0) + points
         stated = entities.facts

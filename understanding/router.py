@@ -27,7 +27,7 @@ from understanding.household_parse import parse_description
 from understanding.lexicon import Lexicon, load_lexicon
 from understanding.passages import Found, PassageIndex
 from understanding.places import load_gazetteer
-from understanding.retrieval import Candidate, Retriever, measure_doc, topic_doc, topic_key
+from understanding.retrieval import Candidate, Retriever, measure_doc, terms, topic_doc, topic_key
 from understanding.segmenter import setup_jieba
 
 INTENTS_FILE = Path(__file__).parent / "lexicon_data" / "intents.yaml"
@@ -214,6 +214,9 @@ class Understander:
 
     def clear_cache(self) -> None:
         self._read_cached.cache_clear()
+        memo = load_fact_words().memo
+        if memo is not None:
+            memo.cache_clear()  # type: ignore[attr-defined]
 
     def _read(self, text: str, region: str, on: dt.date) -> Reading:
         canonical = self.lexicon.canonical(text)
@@ -223,10 +226,11 @@ class Understander:
         money = self.words.kind("how_much", canonical)
         how_much = money or self.words.kind("how_many", canonical)
         procedure = self.words.kind("procedure", canonical)
+        query_terms = terms(canonical)  # read once for the measures and for the sentences
         candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
                                          procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""),
-                                         asks_fit=self.words.kind("asks_fit", canonical))
-        passages = self.passages.search(canonical, self.region_sources[region], limit=5)
+                                         asks_fit=self.words.kind("asks_fit", canonical), query_terms=query_terms)
+        passages = self.passages.search(canonical, self.region_sources[region], limit=5, query_terms=query_terms)
         people = parse_description(canonical, self.region_names, self.homes, region, whole=entities).people
         return Reading(canonical, entities, region, candidates, passages, people, how_much, procedure, money)
 
