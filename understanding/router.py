@@ -36,6 +36,8 @@ UNDERSTAND_CACHE = 4096
 # CONFIDENT) and on off-topic chatter (which stays below POSSIBLE); "really close" is CLOSE.
 CONFIDENT = 36.0
 MARGIN = 5.0
+WEAK = 22.0  # below POSSIBLE, a measure that alone matches (CLEAR_LEAD ahead of the next) still answers
+CLEAR_LEAD = 8.0
 CLOSE = 2.5
 POSSIBLE = 28.0
 # A sentence of a document answers when it holds this share of the question's words (passages.py).
@@ -316,6 +318,8 @@ class Understander:
                 return Route("passage", reading=read)  # two procedures alike, neither sure: the sentence that answers
             if top.score >= CONFIDENT or passage is None or passage.score < PASSAGE_OK:
                 return Route("choose", options=tuple(c.doc.id for c in [top, *close]), reading=read)
+        if top and top.score >= WEAK and top.score - (candidates[1].score if len(candidates) > 1 else 0.0) >= CLEAR_LEAD:
+            return _answer(top, read)  # few words matched, but only this one: better than a dead end
         if passage is not None and passage.score >= PASSAGE_OK:
             return Route("passage", reading=read)
         return None
