@@ -181,7 +181,7 @@ class Assistant:
         replies = self._understand(text, session, ctx)
         if pending and session.pending is None and session.flow is None and replies and replies[-1].text == self.texts["out_of_scope"]:
             session.pending = pending  # a reply not understood keeps the list it may have meant to answer
-            return notes + [Reply(self.texts["choose_again"], self._choices(pending, ctx))]
+            return notes + [Reply(self.texts["choose_kept"], self._choices(pending, ctx))]
         return notes + replies
 
     # -- commands and flows ------------------------------------------------------------------

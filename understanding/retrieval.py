@@ -139,6 +139,7 @@ def topic_key(topic_id: str) -> str:
 class Candidate:
     doc: Doc
     score: float
+    words: float = 0.0  # the part of the score from words the question shares with the document (not similarity)
 
     @property
     def measure(self) -> Measure | None:
@@ -307,7 +308,7 @@ class Retriever:
             if (how_much and doc.measure is not None and doc.measure.amounts) or (procedure and doc.topic is not None):
                 score += KIND_POINTS
             if score > 0:
-                scored.append(Candidate(doc, min(MAX_SCORE, score)))
+                scored.append(Candidate(doc, min(MAX_SCORE, score), lexical))
         scored.sort(key=lambda c: (-c.score, c.doc.rank))
         return scored[:limit]
 

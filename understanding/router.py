@@ -38,6 +38,7 @@ CONFIDENT = 36.0
 MARGIN = 5.0
 WEAK = 22.0  # below POSSIBLE, a measure that alone matches (CLEAR_LEAD ahead of the next) still answers
 CLEAR_LEAD = 8.0
+WEAK_WORDS = 8.0  # and words shared with it, not a look-alike sentence ("今天天气怎么样")
 CLOSE = 2.5
 POSSIBLE = 28.0
 # A sentence of a document answers when it holds this share of the question's words (passages.py).
@@ -318,7 +319,8 @@ class Understander:
                 return Route("passage", reading=read)  # two procedures alike, neither sure: the sentence that answers
             if top.score >= CONFIDENT or passage is None or passage.score < PASSAGE_OK:
                 return Route("choose", options=tuple(c.doc.id for c in [top, *close]), reading=read)
-        if top and top.score >= WEAK and top.score - (candidates[1].score if len(candidates) > 1 else 0.0) >= CLEAR_LEAD:
+        if top and top.score >= WEAK and top.words >= WEAK_WORDS \
+                and top.score - (candidates[1].score if len(candidates) > 1 else 0.0) >= CLEAR_LEAD:
             return _answer(top, read)  # few words matched, but only this one: better than a dead end
         if passage is not None and passage.score >= PASSAGE_OK:
             return Route("passage", reading=read)

@@ -94,17 +94,20 @@ def test_method_beats_the_plain_ratio_baseline(understander: Understander) -> No
     assert report.accuracy > report.baseline
 
 
-@pytest.mark.parametrize("scores, answered", [((25.0, 12.0), True), ((25.0, 20.0), False), ((18.0, 5.0), False)])
+@pytest.mark.parametrize("scores, answered", [((25.0, 12.0, 10.0), True), ((25.0, 20.0, 10.0), False), ((18.0, 5.0, 10.0), False),
+                                             ((25.0, 12.0, 3.0), False)])
 def test_a_weak_match_answers_only_when_nothing_else_comes_close(understander: Understander, scores: tuple, answered: bool) -> None:
-    """Below the usual bar, one measure far ahead of the rest is the answer; two alike, or one
-    too weak, are not (the message gets the "答不了" help instead of a guess)."""
+    """Below the usual bar, one measure far ahead of the rest, sharing words with the question, is
+    the answer; two alike, one too weak, or one only alike in form are not (the message gets the
+    "答不了" help instead of a guess)."""
     from dataclasses import replace as copy
 
     from understanding.retrieval import Candidate
 
     docs = {d.id: d for d in understander.retriever.docs}
     read = understander.read("一句不相干的话", "base", DAY)
-    read = copy(read, candidates=[Candidate(docs["other.compensation"], scores[0]), Candidate(docs["other.land_house_transfer"], scores[1])],
+    read = copy(read, candidates=[Candidate(docs["other.compensation"], scores[0], scores[2]),
+                                  Candidate(docs["other.land_house_transfer"], scores[1], scores[2])],
                 passages=[])
     route = understander._answer_route(read, understander.engine.params("base", DAY))
     assert (route is not None and route.kind == "measure" and route.name == "other.compensation") is answered
