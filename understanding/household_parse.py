@@ -46,6 +46,7 @@ _PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
 _ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
 _ANOTHER = re.compile(r"(?:一个|另一个|还有个|又一个|另外一个|个)$")  # "一个子女…一个子女": two people
 _ONESELF = ("本人", "自己", "自个")
+_PUPIL = ("幼儿园", "小学", "初中")  # stages nobody heads a household in
 _SAID_OF = re.compile(r"(?:是|读|当|成了|考上)$")
 _EACH_OF_THEM = re.compile(r"均|都|全都")
 _COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)|(俩)个?")
@@ -268,6 +269,9 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     carried: dict[str, Any] = {}  # what the clause before a person says of them ("还有个读初一的细伢子")
     if "school_stage" in lead_facts and head is None and mentions and mentions[0].relation in ("子女", "孙子女"):
         carried, lead_facts = lead_facts, {}  # "考的是大专，孩子本人有残疾证": the schooling is the child's
+    if lead_facts.get("school_stage") in _PUPIL and head is None and not mentions:
+        members.append({"relation": "子女", **lead_facts})  # "监测户 小学走读": a pupil, not the head
+        lead_facts = {}
     if lead_facts and head is None and not (mentions and described.size == 1):
         head = {"relation": HEAD}
         members.append(head)

@@ -23,7 +23,7 @@ from policy_kb.model import KnowledgeBase, Topic
 from understanding.answers import answer_words
 from understanding.entities import Entities, extract
 from understanding.fact_words import load_fact_words
-from understanding.household_parse import parse_description
+from understanding.household_parse import load_persons, parse_description
 from understanding.lexicon import Lexicon, load_lexicon
 from understanding.passages import Found, PassageIndex
 from understanding.places import load_gazetteer
@@ -50,11 +50,13 @@ _DONE_TAIL = r"(?:过了|完了|完|以后|之后|结束|后)"
 PASSAGE_OK = 20.0
 PASSAGE_STRONG = 35.0
 PASSAGE_WEIGHT = 15.0  # and this much matched weight: a question of two words matches any sentence
-_ABOUT_HOUSEHOLD = re.compile(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人|(?:监测|低保|脱贫|贫困|特困|搬迁|五保|一|这|那)户|户主|一个人住|独居")
+_ABOUT_HOUSEHOLD = re.compile(r"(我|你|他|她|[\u4e00-\u9fff]{1,3})家|家里|口人|(?:监测|低保|脱贫|贫困|特困|搬迁|五保|一|这|那)户|户主")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SYMBOLS = re.compile(r"[\s\W\d_]+")
 # "能退一半不", "有补助没", "去得冇": a yes-no question that ends in its negation.
 _TAIL_QUESTION = re.compile(r"[\u4e00-\u9fff]{2}(?:不|没|冇|未|没有|不得)[？?。!！]*$")
+# "包不包括", "享不享受", "够没够": a verb, 不/没, the verb again asks yes or no.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])(?:不|没|冇)\1")
 _ITEM_REFERENCE = re.compile(r"^\s*(?:怎么办|怎么申请|原文|依据|出处|详细|详情)\s*第?[0-9一二三四五六七八九十]{1,3}\s*(?:项|个|条)?\s*$")
 _NOT_WORDS = re.compile(r"[\s\W_]+")  # emoji, punctuation and spaces
 
@@ -207,7 +209,7 @@ class Understander:
             return False  # "怎么办 3": an item of a result asked for, not a question to answer
         canonical = self.lexicon.canonical(text)
         return (self.words.kind("asking", canonical) or self.words.kind("asking", text)
-                or bool(_TAIL_QUESTION.search(text.strip())))
+                or bool(_TAIL_QUESTION.search(text.strip())) or bool(_A_NOT_A.search(text)))
 
     # -- reading and routing -----------------------------------------------------------
     def read(self, text: str, region: str, on: dt.date) -> Reading:
@@ -273,7 +275,9 @@ class Understander:
         """One person described as a household ("五保户老周，一级残疾证，七十一岁，一个人住"), not a
         question about one measure: no question asked, the household named, more than one fact."""
         facts = read.entities.facts
-        return not self.is_question(text) and bool(_ABOUT_HOUSEHOLD.search(read.canonical) or read.entities.size) and len(facts) >= 2
+        lives_alone = any(w in read.canonical for w in load_persons().alone)  # "一个人过": a household of one
+        return not self.is_question(text) and bool(_ABOUT_HOUSEHOLD.search(read.canonical) or read.entities.size or lives_alone) \
+            and len(facts) >= 2
 
     def _answer_route(self, read: Reading, params: dict) -> Route | None:
         """The answer; when it is a procedure step the question says is done ("评议过了，乡镇多久来"),

@@ -43,6 +43,7 @@ from understanding.router import Route
 
 FLOW = "household_check"
 MAX_FOLLOW_UPS = 3
+WORTH_TRYING = 6  # the best-ranked questions whose answers are tried before one is asked
 RESULT_FOR = 30 * 60  # seconds the last result answers "怎么办 3" (the session's own lifetime)
 READBACK = [Choice("1", "对，帮我算（不保存）"), Choice("2", "对，保存，下次不用再说"), Choice("3", "不对，重新说")]
 _DETAIL = re.compile(r"^(怎么办|怎么申请|详细|详情|看看)?\s*第?([0-9一二三四五六七八九十]{1,3})\s*(项|个|条)?$")
@@ -276,7 +277,7 @@ def _next_question(ctx: Context, state: FlowState, result: Result, replies: list
     slots, sub = state.slots, state.sub
     sub.pop("retries", None)
     asked = sub.get("asked", 0)
-    pending = follow_ups(ctx, result, slots)
+    pending = [p for p in follow_ups(ctx, result, slots)[:WORTH_TRYING] if _can_change(ctx, result, *p)]
     if asked >= MAX_FOLLOW_UPS or not pending:
         sub.pop("asking", None)
         _finish(ctx, slots, result)
@@ -288,6 +289,30 @@ def _next_question(ctx: Context, state: FlowState, result: Result, replies: list
     sub["asked"] = asked + 1
     sub["asking"] = {"members": members, "path": path, "choices": [{"key": c.key, "label": c.label} for c in choices]}
     return ActionResult(replies + [_question(ctx, result.household, sub["asking"])], asking=True)
+
+
+def _can_change(ctx: Context, result: Result, members: list[int | None], path: str) -> bool:
+    """Whether some answer to the question would change the result: each choice is tried on a
+    copy of the household, so no question is asked whose every answer leaves it as it is (what a
+    78-year-old does for a living, once no measure left turns on it)."""
+    spec = fact_model().get(path)
+    assert spec is not None
+    before = _items(result)
+    for choice in fact_choices(spec):
+        trial = parse_household(result.household.to_mapping())
+        try:
+            value = read_fact(spec, choice.key, fact_choices(spec), ctx)
+        except (Reprompt, ValueError):
+            continue
+        for member in members:
+            _set_fact(trial, member, path, value)
+        if _items(ctx.engine.evaluate(trial, ctx.region, ctx.today)) != before:
+            return True
+    return False
+
+
+def _items(result: Result) -> set[tuple[str, int | None, str]]:
+    return {(e.measure.id, e.member, item_brief(e)) for e in result.entitlements}
 
 
 def follow_ups(ctx: Context, result: Result, slots: dict) -> list[tuple[list[int | None], str]]:
