@@ -149,6 +149,7 @@ def result_blocks(result: Result, member_labels: list[str], skipped: tuple[str, 
 
 # -- the compact result: what a phone shows first ---------------------------------------------------
 PHONE_CHARS = 600  # a WeChat screen
+MANY_NUMBERS = 5  # more item numbers than this are said the short way
 NEAR_MISSES = 3  # "差一点" lines in the first message, more while the screen has room
 NEAR_MISSES_MOST = 6
 NEAR_MISS_TITLES = 4
@@ -325,6 +326,16 @@ def _money(measure: Measure, parameters: dict) -> float:
     return max(values, default=0.0)
 
 
+def _which(numbers: list[int], items: int) -> str:
+    """"第3、5项", or for most of the list "除第13项外的各项", or "全部各项": short on a phone."""
+    if len(numbers) == items:
+        return "全部各项"
+    others = [n for n in range(1, items + 1) if n not in numbers]
+    if len(numbers) > MANY_NUMBERS and len(others) < len(numbers):
+        return f"除第{'、'.join(map(str, others))}项外的各项"
+    return f"第{'、'.join(map(str, numbers))}项"
+
+
 def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -> str:
     """The first result message: a header, one line per member with that member's ★ items, the
     household's ★ items, where to look next, and "差一点" — at most `limit` characters (lines
@@ -343,8 +354,9 @@ def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -
     for number, e in enumerate([*firm, *optional], 1):
         for source in e.expired:
             expired.setdefault(source, []).append(number)
+    items = len(firm) + len(optional)
     for source, numbers in expired.items():
-        lines.append(f"注意：{expiry_warning(result.sources[source])}（第{'、'.join(map(str, numbers))}项）")
+        lines.append(f"注意：{expiry_warning(result.sources[source])}（{_which(numbers, items)}）")
     for source in dict.fromkeys(u.measure.source.source for u in result.undecided):  # said of the 差一点 too
         if source not in expired and result.sources[source].expired_on(result.date):
             lines.append(f"注意：{expiry_warning(result.sources[source])}")

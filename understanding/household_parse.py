@@ -438,8 +438,14 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
 
 def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
     """"父母在外务工，两个孩子读小学，由祖母照料": told from the children's side, with nobody called 户主
-    or 配偶, their 父母 are the couple that heads the household and the 祖父母 the head's parents."""
+    or 配偶, their 父母 are the couple that heads the household and the 祖父母 the head's parents; with
+    a head and children, a 祖父母 is the children's grandparent, the head's parent."""
     relations = [m.get("relation") for m in members]
+    if (HEAD in relations or "配偶" in relations) and "子女" in relations and "祖父母" in relations and "孙子女" not in relations:
+        for member in members:  # "户主…满崽读初三，娭毑七十八": the child's grandmother is the head's mother
+            if member.get("relation") == "祖父母":
+                member["relation"] = "父母"
+        return
     if set(relations) == {"父母"} and len(relations) == 2:  # "家里就两个老人": the old couple is the household
         for member, relation in zip(members, (HEAD, "配偶"), strict=False):
             member["relation"] = relation
