@@ -154,10 +154,13 @@ class Understander:
         self.join_measure = {rid: next((m.id for m in view.measures if JOIN_MEASURE in (m.id, m.replaces)), "")
                              for rid, view in kb.views.items()}
         self._read_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
+        self._canonical = lru_cache(maxsize=UNDERSTAND_CACHE)(self.lexicon.canonical)
 
     # -- pieces ------------------------------------------------------------------------
     def canonical(self, text: str) -> str:
-        return self.lexicon.canonical(text)
+        """The message in canonical words; one message is read so several times (is it a
+        question, what does it say, whom does it describe), so the reading is kept."""
+        return self._canonical(text)
 
     def extract(self, text: str, region: str | None = None) -> Entities:
         """The facts a message states, read through the lexicon (`region`: where the asker lives)."""
@@ -207,7 +210,7 @@ class Understander:
         """Whether a message asks something (吗, 多少, 怎么, 是不是 …), read in canonical form."""
         if _ITEM_REFERENCE.match(text):
             return False  # "怎么办 3": an item of a result asked for, not a question to answer
-        canonical = self.lexicon.canonical(text)
+        canonical = self.canonical(text)
         return (self.words.kind("asking", canonical) or self.words.kind("asking", text)
                 or bool(_TAIL_QUESTION.search(text.strip())) or bool(_A_NOT_A.search(text)))
 
@@ -219,12 +222,13 @@ class Understander:
 
     def clear_cache(self) -> None:
         self._read_cached.cache_clear()
+        self._canonical.cache_clear()
         memo = load_fact_words().memo
         if memo is not None:
             memo.cache_clear()  # type: ignore[attr-defined]
 
     def _read(self, text: str, region: str, on: dt.date) -> Reading:
-        canonical = self.lexicon.canonical(text)
+        canonical = self.canonical(text)
         entities = extract(canonical, self.region_names, self.homes, region)
         region = entities.region or region
         params = self.engine.params(region, on)

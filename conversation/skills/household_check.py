@@ -277,12 +277,13 @@ def _next_question(ctx: Context, state: FlowState, result: Result, replies: list
     slots, sub = state.slots, state.sub
     sub.pop("retries", None)
     asked = sub.get("asked", 0)
-    pending = [p for p in follow_ups(ctx, result, slots)[:WORTH_TRYING] if _can_change(ctx, result, *p)]
-    if asked >= MAX_FOLLOW_UPS or not pending:
+    worth = None if asked >= MAX_FOLLOW_UPS else next(
+        (p for p in follow_ups(ctx, result, slots)[:WORTH_TRYING] if _can_change(ctx, result, *p)), None)
+    if worth is None:
         sub.pop("asking", None)
         _finish(ctx, slots, result)
         return ActionResult(replies + [Reply(ctx.texts["check_done"])], end=True)
-    members, path = pending[0]
+    members, path = worth
     spec = fact_model().get(path)
     assert spec is not None
     choices = fact_choices(spec)
