@@ -8,15 +8,28 @@ searched byte by byte.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from foundation.privacy import normalize_id_number
 from tests.kit.world import World
 from tests.store_backends import POSTGRES_URL
 
-NAME, PHONE, ID = "欧阳娜娜", "13987654321", "11010519491231002X"
+
+def _unique_person() -> tuple[str, str, str]:
+    """A name, phone and ID number no other test uses, so what this test finds on disk is what its own
+    deletion left, not another test's data on the same server."""
+    rng = random.Random()
+    name = "欧阳" + "".join(rng.choice("娜婷雪梅兰芳静丽华秀英") for _ in range(2))
+    phone = "139" + "".join(rng.choice("0123456789") for _ in range(8))
+    body = f"110105{rng.randint(1940, 1990)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(100, 999)}"
+    return name, phone, next(body + c for c in "0123456789X" if normalize_id_number(body + c))
+
+
+NAME, PHONE, ID = _unique_person()
 APPLY = ["申请纳入监测", "1", NAME, "金墩村", PHONE, ID, "3", "6000", "1", f"老伴住院，有事打{PHONE}", "1"]
 
 
