@@ -207,9 +207,12 @@ def member_brief(household: Household, index: int) -> str:
 
 
 def _short_label(household: Household, index: int) -> str:
-    """"子女（13岁）": enough to tell two children apart."""
-    age = (household.members or [])[index].get("age")
-    return f"{household.member_label(index)}（{age}岁）" if age is not None else household.member_label(index)
+    """"子女（13岁）", or "子女（小学）" when no age was told: enough to tell two children apart."""
+    member = (household.members or [])[index]
+    age, stage = member.get("age"), member.get("school_stage")
+    if age is not None:
+        return f"{household.member_label(index)}（{age}岁）"
+    return f"{household.member_label(index)}（{stage}）" if stage not in (None, "不在读") else household.member_label(index)
 
 
 def numbered_items(result: Result) -> tuple[list[Entitlement], list[Entitlement]]:

@@ -30,6 +30,7 @@ from understanding.places import Place, load_gazetteer
 
 PERSONS_FILE = Path(__file__).parent / "lexicon_data" / "persons.yaml"
 HEAD = "户主"
+GRANDPARENT_AGE = 60  # a 父母 this old, told of beside school children, is their grandparent
 # A possessive chain: the relation to the head of "X's Y".
 CHAINS = {("子女", "子女"): "孙子女", ("子女", "配偶"): "儿媳", ("配偶", "父母"): "父母", ("户主", "父母"): "父母",
           ("孙子女", "父母"): "子女"}
@@ -279,6 +280,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
         head.update(lead_facts)
     sharing: list[dict[str, Any]] = []  # members waiting for the facts of the next ("我和老公")
     named: set[int] = set()
+    unnamed: list[dict[str, Any]] = []  # people told of by no word we know ("家婆70岁有一级残疾证" after the son)
     refers_back = False
     by_word: dict[str, dict[str, Any]] = {}  # "我妈…我妈七十了": a word said again is the same person
     said_at: list[tuple[int, dict[str, Any]]] = []  # where each member was named, for "…、…均务农"
@@ -335,6 +337,9 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             head_part, *tail = _ALL_OF_THEM.split(part, maxsplit=1)
             if tail:
                 part, tail_facts = head_part, _facts(tail[0], region_names, homes, region)
+        part, someone_else = _another_age(part, region_names, homes, region)
+        if someone_else:
+            unnamed.append({"relation": "其他", **someone_else})
         facts = {**carried, **({} if joined else _facts(part, region_names, homes, region, after_person=True))}
         if word in persons.students:  # "一名小学生": the word says the school
             facts = {**_facts(word, region_names, homes, region), **facts}
@@ -359,6 +364,8 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
             continue
         if mention.relation == "":
             target = current or head
+            if head is not None and target is not head and _at_school(target) and facts.get("work_status") not in (None, "上学"):
+                target = head  # "…小女儿读四年级，她自己在家种地": a pupil does not farm; the one the family is named for does
             if target is None:
                 head = target = {"relation": HEAD}
                 members.append(head)
@@ -424,6 +431,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     spouses = [m for m in members if m.get("relation") == "配偶"]
     if head is None and len(spouses) == 2:
         spouses[0]["relation"] = HEAD  # "老公45，老婆43": a couple told of by someone else, one of them heads the household
+    members += unnamed
     _from_the_childs_side(members)
     if any(w in text for w in persons.all_home):
         for member in members:
@@ -434,6 +442,26 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     if described.size == 1 and not described.members:
         described.members = [{"relation": HEAD}]
     return described
+
+
+def _at_school(member: dict[str, Any]) -> bool:
+    return member.get("school_stage") not in (None, "不在读")
+
+
+def _another_age(part: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None,
+                 region: str | None) -> tuple[str, dict[str, Any]]:
+    """A later clause of a person's part that gives another age is somebody else, told of by a word
+    not known here: the part up to it, and that person's facts — never merged into the one before."""
+    clauses = re.split(r"(?<=[，,。；;])", part)
+    age = None
+    for i, clause in enumerate(clauses):
+        said = _facts(clause, region_names, homes, region, after_person=i == 0).get("age")
+        if said is None:
+            continue
+        if age is not None and said != age:
+            return "".join(clauses[:i]), _facts("".join(clauses[i:]), region_names, homes, region)
+        age = said
+    return part, {}
 
 
 def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
@@ -455,7 +483,10 @@ def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
     children = [m for m in members if m.get("relation") == "子女"]
     if any((m.get("age") or 0) >= 18 or m.get("school_stage") in ("本科", "研究生") for m in children):
         return
-    parents = [m for m in members if m.get("relation") == "父母"][:2]
+    # (a 父母 of 60 or more is a grandparent of these children, the head's own parent: "仔16岁，家婆75岁")
+    parents = [m for m in members if m.get("relation") == "父母" and (m.get("age") or 0) < GRANDPARENT_AGE][:2]
+    if not parents:
+        return
     for member, relation in zip(parents, (HEAD, "配偶"), strict=False):
         member["relation"] = relation
     for member in members:
