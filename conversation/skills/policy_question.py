@@ -242,9 +242,19 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
         lines.append((1, f"注意：{expiry_warning(kb.sources[source])}"))
     if "household.monitored" in measure.when.facts and household.get("monitored") is None:
         lines.append((5, ctx.texts["audience_note"]))
+    elif household.get("monitored") is False and _needs_monitoring(measure, household, member, params):
+        lines.insert(1, (1, ctx.texts["needs_monitoring"]))  # "我不是监测户能申请吗": that comes first
     if ask is None:
         lines.append((7, ctx.texts["more_detail"]))
     return Composed(lines, ask, choices)
+
+
+def _needs_monitoring(measure: Measure, household: dict, member: dict, params: dict[str, Any]) -> bool:
+    """Whether being under monitoring is what the measure lacks: false without it, not with it."""
+    members = [_facts(member)]
+    without = measure.when.ev({**_facts(household), "monitored": False}, _facts(member), params, members)
+    with_it = measure.when.ev({**_facts(household), "monitored": True}, _facts(member), params, members)
+    return without is False and with_it is not False
 
 
 def _facts(facts: dict) -> dict:
