@@ -10,6 +10,7 @@ quotes the sentence with its document and date: the policy's own words, never a 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from policy_kb.model import KnowledgeBase
 from understanding.lexicon import Lexicon
-from understanding.retrieval import BM25_B, BM25_K1, terms
+from understanding.retrieval import BM25_B, BM25_K1, kept, lexicon_digest, terms
 
 _TAG = re.compile(r"<[^>]+>")
 _SENTENCE = re.compile(r"(?<=[。；;！!？?])")
@@ -95,29 +96,46 @@ def split_text(source: str, text: str) -> list[Passage]:
     return passages
 
 
+@dataclass(frozen=True, slots=True)
+class _Built:
+    passages: list[Passage]
+    region_of: dict[str, str]
+    idf: dict[str, float]
+    unseen: float
+    postings: dict[str, list[tuple[int, float]]]
+
+
+def _build(kb: KnowledgeBase, lexicon: Lexicon) -> _Built:
+    passages: list[Passage] = []
+    for sid in kb.sources:
+        passages.extend(split_text(sid, kb.source_texts.get(sid, "")))
+    titles = [s.title for s in kb.sources.values()]
+    # A document's title, or the notice that sends it out, answers nothing.
+    passages = [p for p in passages if not any(t in p.text and len(p.text) <= len(t) + 40 for t in titles)]
+    bags = [Counter(terms(lexicon.canonical(p.text, repair=False)) + terms(lexicon.canonical(p.section, repair=False)))
+            for p in passages]
+    count = max(1, len(bags))
+    df: Counter = Counter(t for bag in bags for t in bag)
+    idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+    average = sum(sum(b.values()) for b in bags) / count
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for i, bag in enumerate(bags):
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(bag.values()) / average)
+        for term, tf in bag.items():
+            postings.setdefault(term, []).append((i, idf[term] * tf * (BM25_K1 + 1) / (tf + norm)))
+    return _Built(passages, {sid: s.region for sid, s in kb.sources.items()}, idf, math.log(1 + (count + 0.5) / 0.5), postings)
+
+
 class PassageIndex:
     """BM25 over every sentence of every document; `search` looks at the documents a region uses."""
 
     def __init__(self, kb: KnowledgeBase, lexicon: Lexicon) -> None:
-        self.passages: list[Passage] = []
-        for sid in kb.sources:
-            self.passages.extend(split_text(sid, kb.source_texts.get(sid, "")))
-        titles = [s.title for s in kb.sources.values()]
-        # A document's title, or the notice that sends it out, answers nothing.
-        self.passages = [p for p in self.passages if not any(t in p.text and len(p.text) <= len(t) + 40 for t in titles)]
-        self.region_of = {sid: s.region for sid, s in kb.sources.items()}
-        bags = [Counter(terms(lexicon.canonical(p.text, repair=False)) + terms(lexicon.canonical(p.section, repair=False)))
-                for p in self.passages]
-        count = max(1, len(bags))
-        df: Counter = Counter(t for bag in bags for t in bag)
-        self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
-        self.unseen = math.log(1 + (count + 0.5) / 0.5)
-        average = sum(sum(b.values()) for b in bags) / count
-        self.postings: dict[str, list[tuple[int, float]]] = {}
-        for i, bag in enumerate(bags):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(bag.values()) / average)
-            for term, tf in bag.items():
-                self.postings.setdefault(term, []).append((i, self.idf[term] * tf * (BM25_K1 + 1) / (tf + norm)))
+        digest = hashlib.sha256(lexicon_digest(lexicon))
+        for sid, source in kb.sources.items():
+            digest.update("\x1f".join([sid, source.title, source.region, kb.source_texts.get(sid, "")]).encode())
+        built = kept("passage-index", digest.hexdigest()[:16], _Built, lambda: _build(kb, lexicon))
+        self.passages, self.region_of, self.idf, self.unseen, self.postings = (
+            built.passages, built.region_of, built.idf, built.unseen, built.postings)
 
     def search(self, canonical_query: str, regions: frozenset[str], limit: int = 2, query_terms: list[str] | None = None) -> list[Found]:
         """The best sentences of the documents of `regions` (the base texts and the county's own);

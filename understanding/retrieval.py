@@ -32,9 +32,11 @@ import os
 import pickle
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import jieba
 from rapidfuzz import fuzz, process
@@ -64,6 +66,7 @@ CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"
 STOPWORDS_FILE = Path(__file__).parent / "lexicon_data" / "stopwords.yaml"
 INDEX_VERSION = 4  # bump when the index's layout changes
 
+T = TypeVar("T")
 _NOT_TEXT = re.compile(r"[^\u4e00-\u9fffa-z0-9]+")
 # Facts every measure tests (its audience), which say nothing about what a question is about.
 _AUDIENCE_FACTS = frozenset({"household.monitored", "household.members"})
@@ -353,35 +356,44 @@ def _stats(texts: _Texts, positions: frozenset[int]) -> _Stats:
     return _Stats(positions, idf, math.log(1 + (count + 0.5) / 0.5), postings, keywords, by_bigram)
 
 
+def lexicon_digest(lexicon: Lexicon) -> bytes:
+    """What of the lexicon an index depends on: the synonyms and the stopwords."""
+    return (repr(sorted(lexicon.synonyms.items())) + repr(sorted(stopwords())) + str(INDEX_VERSION)).encode()
+
+
 def _fingerprint(docs: list[Doc], lexicon: Lexicon) -> str:
-    digest = hashlib.sha256(str(INDEX_VERSION).encode())
+    digest = hashlib.sha256(lexicon_digest(lexicon))
     for d in docs:
         digest.update("\x1f".join([d.id, d.title, d.body, *d.keywords, *d.examples]).encode())
-    digest.update(repr(sorted(lexicon.synonyms.items())).encode())
-    digest.update(repr(sorted(stopwords())).encode())
     return digest.hexdigest()[:16]
 
 
-def _cached(docs: list[Doc], lexicon: Lexicon) -> _Texts:
-    """The index from the project cache when the texts are unchanged, else built and kept."""
-    path = CACHE_DIR / f"question-index-{_fingerprint(docs, lexicon)}.pickle"
+def kept(name: str, fingerprint: str, kind: type[T], build: Callable[[], T]) -> T:
+    """What `build` makes, from the project cache when its inputs (the fingerprint) are unchanged,
+    else built and kept: start-up reads an index instead of cutting every text with jieba."""
+    path = CACHE_DIR / f"{name}-{fingerprint}.pickle"
     try:
         with path.open("rb") as f:
-            index = pickle.load(f)
-        if isinstance(index, _Texts) and index.ids == [d.id for d in docs]:
-            return index
+            value = pickle.load(f)
+        if isinstance(value, kind):
+            return value
     except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, ImportError):
         pass
-    index = _build(docs, lexicon)
+    value = build()
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         with partial.open("wb") as f:
-            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         partial.replace(path)
     except OSError:
         pass  # a read-only checkout still works, only slower to start
-    return index
+    return value
+
+
+def _cached(docs: list[Doc], lexicon: Lexicon) -> _Texts:
+    """The question index, kept while the texts are unchanged (the fingerprint holds every id)."""
+    return kept("question-index", _fingerprint(docs, lexicon), _Texts, lambda: _build(docs, lexicon))
 
 
 def _contradicted(measure: Measure, entities: Entities, params: dict) -> bool:
