@@ -284,6 +284,8 @@ def _next_question(ctx: Context, state: FlowState, result: Result, replies: list
         _finish(ctx, slots, result)
         return ActionResult(replies + [Reply(ctx.texts["check_done"])], end=True)
     members, path = worth
+    if len(members) > 1:  # only those whose answer can matter ("想出去找工作吗" is not asked of a 70-year-old with 一级残疾)
+        members = [m for m in members if _can_change(ctx, result, [m], path)] or members
     spec = fact_model().get(path)
     assert spec is not None
     choices = fact_choices(spec)
