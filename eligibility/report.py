@@ -203,6 +203,8 @@ def member_brief(household: Household, index: int) -> str:
         parts.append(f"{member['disability']}残疾")
     if member.get("tekun"):
         parts.append("特困")
+    if member.get("orphan"):
+        parts.append("孤儿")  # read from "爸妈都去世了": shown, so it can be corrected
     return f"{label}（{'，'.join(parts)}）" if parts else label
 
 

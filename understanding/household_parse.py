@@ -250,7 +250,9 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     if alone and len({m.relation for m in mentions if m.relation}) <= 1:
         # One person living alone: everything said is about them.
         relation = next((m.relation for m in mentions if m.relation), HEAD)
-        person = {"relation": relation, **({"name": head_name} if head_name else {}), **_facts(text, region_names, homes, region)}
+        # ("低保户，我七十五了一个人住": the number right after the person is their age)
+        after = _facts(text[mentions[0].end:], region_names, homes, region, after_person=True) if mentions else {}
+        person = {"relation": relation, **({"name": head_name} if head_name else {}), **after, **_facts(text, region_names, homes, region)}
         described.members = [_sensible(person)]
         return described
     members: list[dict[str, Any]] = []

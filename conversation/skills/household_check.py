@@ -301,12 +301,13 @@ def _can_change(ctx: Context, result: Result, members: list[int | None], path: s
     spec = fact_model().get(path)
     assert spec is not None
     before = _items(result)
-    for choice in fact_choices(spec):
-        trial = parse_household(result.household.to_mapping())
+    choices = fact_choices(spec)
+    for choice in choices:
         try:
-            value = read_fact(spec, choice.key, fact_choices(spec), ctx)
+            value = read_fact(spec, choice.key, choices, ctx)
         except (Reprompt, ValueError):
             continue
+        trial = parse_household(result.household.to_mapping())
         for member in members:
             _set_fact(trial, member, path, value)
         if _items(ctx.engine.evaluate(trial, ctx.region, ctx.today)) != before:
