@@ -326,8 +326,10 @@ class Assistant:
         route = self._with_known_facts(self.services.understander.route(text, ctx.region, ctx.today), text, session)
         if route.reading is not None:
             ctx.region = route.reading.region
-            if route.reading.people and not (route.kind == "intent" and route.name == "household_check"):
-                # Someone described, but asked about something else: kept, so a check asked for next starts from it.
+            told = route.reading.people or set(route.reading.entities.household) - {"monitored"}
+            if told and not (route.kind == "intent" and route.name == "household_check"):
+                # Someone or the household's situation described ("房子震裂了"), but asked about something
+                # else: kept, so a check asked for next starts from it.
                 session.recent["description"] = {"text": mask_text(text[:MAX_TEXT]), "at": self.services.clock.now()}
         if route.kind == "intent" or route.kind in ANSWERING:
             if route.kind in ("measure", "topic"):

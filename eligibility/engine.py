@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eligibility.household import PARENTS, Household, parents_of
-from policy_kb.conditions import UNPUBLISHED, All, Evaluator, Missing, Node, unique_missing
+from policy_kb.conditions import UNPUBLISHED, All, Evaluator, Leaf, Missing, Node, Not, unique_missing
 from policy_kb.facts import fact_model
 from policy_kb.model import PERIODS, AmountLine, DerivedRule, KnowledgeBase, Measure, Parameter, ParamValue, Ref, Region, Source
 
+NOT_AT_SCHOOL = "不在读"
 AUDIENCE = frozenset({"household.monitored"})  # every base measure's audience: no reason worth repeating per line
 
 
@@ -85,6 +86,51 @@ class AmountResult:
         return number
 
 
+_LIMITS = ("lt", "le", "gt", "ge")
+
+
+def _the_one_limit(measure: Measure, household: Household, index: int, params: dict) -> Node | None:
+    """The one part of a money measure's condition that a member's stated facts break when every
+    other part holds: an age or sum limit, an exclusion, "not at school" (在校生除外)."""
+    if not measure.amounts or not isinstance(measure.when, All):
+        return None
+    h, ms = household.facts, household.members or []
+    member = ms[index]
+    broken = None
+    for part in measure.when.children:
+        value = part.ev(h, member, params, ms)
+        if value is None:
+            return None
+        if value is False:
+            if broken is not None:
+                return None
+            broken = part
+    if broken is None or not (isinstance(broken, Not) or isinstance(broken, Leaf) and (
+            broken.op in _LIMITS or broken.op == "eq" and broken.operand == NOT_AT_SCHOOL)):
+        return None
+    stated = all(p.startswith("member.") and household.given(index, p.split(".", 1)[1]) for p in broken.facts)
+    return broken if stated else None
+
+
+def _told(household: Household, derived: tuple[DerivedRule, ...], who: int | None, path: str, depth: int = 3) -> list[tuple[int | None, str]]:
+    """A reason as what was said: a derived fact (在县外) stands for the stated facts it follows
+    from (在省外务工), so the "why" names only what was told."""
+    scope, name = path.split(".", 1)
+    if (who if scope == "member" else None, name) not in household.derived or depth == 0:
+        return [(who, path)]
+    out: list[tuple[int | None, str]] = []
+    for rule in derived:
+        if any(sc == scope and n == name for sc, n, _ in rule.sets):
+            for cause in sorted(rule.when.facts - {"member.relation"}):  # whom a rule is about is no reason
+                cause_scope, cause_name = cause.split(".", 1)
+                if cause_scope == "member" and who is None:
+                    continue  # "家里有人…": which member is not known here, the household fact stands
+                facts = household.facts if cause_scope == "household" else (household.members or [{}])[who]
+                if facts.get(cause_name) is not None:
+                    out += _told(household, derived, who if cause_scope == "member" else None, cause, depth - 1)
+    return out or [(who, path)]
+
+
 @dataclass(slots=True)
 class Entitlement:
     measure: Measure
@@ -124,7 +170,10 @@ class Entitlement:
         member = ms[self.member] if self.member is not None and ms else None
         found: list[tuple[int | None, str]] = []
         self.measure.when.reasons(h, member, self.plan.params, ms, self.member, found)
-        return [r for r in unique_missing(found) if r[1] not in AUDIENCE]
+        stated: list[tuple[int | None, str]] = []
+        for who, path in found:
+            stated += _told(self.household, self.plan.derived, who, path)
+        return [r for r in unique_missing(stated) if r[1] not in AUDIENCE]
 
     @property
     def why(self) -> str:
@@ -184,6 +233,22 @@ class Undecided:
 
 
 @dataclass(slots=True)
+class Excluded:
+    """A measure with money that one stated limit keeps from a member (养老保险全额资助 for a
+    62-year-old, for a student): said in the result, so that nobody expects it."""
+
+    measure: Measure
+    member: int
+    household: Household
+    part: Node  # the one part of the condition the member's stated facts break
+    params: dict
+
+    @property
+    def member_label(self) -> str:
+        return self.household.member_label(self.member)
+
+
+@dataclass(slots=True)
 class Result:
     region: Region
     date: dt.date
@@ -191,6 +256,7 @@ class Result:
     entitlements: list[Entitlement]
     undecided: list[Undecided]
     sources: dict[str, Source]
+    excluded: list[Excluded] = field(default_factory=list)
 
     @property
     def deciding_facts(self) -> list[Missing]:
@@ -364,9 +430,12 @@ class Engine:
                         continue
                     for scope, name, value in rule.sets:
                         target = h if scope == "household" else member
-                        if target is not None and target.get(name) is None:
+                        key = (None if scope == "household" else index, name)
+                        # what follows from stated facts replaces what nobody said (留守 read from 爸妈都在外地)
+                        if target is not None and (target.get(name) is None or key in done.defaulted and target[name] != value):
                             target[name] = value
-                            done.derived.add((None if scope == "household" else index, name))
+                            done.defaulted.discard(key)
+                            done.derived.add(key)
                             changed = True
             if not changed:
                 break
@@ -388,6 +457,7 @@ class Engine:
         h, ms, p = household.facts, household.members, plan.params
         entitlements: list[Entitlement] = []
         undecided: list[Undecided] = []
+        excluded: list[Excluded] = []
         for mp in plan.household_measures:
             outcome = mp.ev(h, None, p, ms)
             if outcome is not False:
@@ -406,8 +476,13 @@ class Engine:
                     outcome = None
                 if outcome is not False:
                     self._record(mp, outcome, household, index, member, plan, entitlements, undecided)
+                elif (part := _the_one_limit(mp.measure, household, index, p)) is not None:
+                    excluded.append(Excluded(mp.measure, index, household, part, p))
         entitlements.sort(key=lambda e: (e.measure.rank, e.member if e.member is not None else -1))
-        return Result(plan.region, on, household, entitlements, undecided, self.kb.sources)
+        others = {e.measure.id for e in entitlements}
+        # said where the family would expect it: another member gets it, or it is the county's own
+        excluded = [x for x in excluded if x.measure.id in others or x.measure.region != "base"]
+        return Result(plan.region, on, household, entitlements, undecided, self.kb.sources, excluded)
 
     @staticmethod
     def _record(mp: _MeasurePlan, outcome: bool | None, household: Household, index: int | None,

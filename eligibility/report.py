@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from eligibility.engine import (
@@ -17,7 +18,7 @@ from eligibility.engine import (
 )
 from eligibility.explain import bounds, conditions, requirement
 from eligibility.household import Household
-from policy_kb.conditions import PARAM_PREFIX, Missing
+from policy_kb.conditions import PARAM_PREFIX, Leaf, Missing, Not
 from policy_kb.facts import fact_model
 from policy_kb.model import Measure, Ref, Source
 
@@ -155,6 +156,10 @@ NEAR_MISSES_MOST = 6
 NEAR_MISS_TITLES = 4
 LABEL_CHARS = 14  # an amount's label short enough to show beside its measure's title
 HOUSEHOLD_LINE = 60  # a household item longer than this with its figures shows its title (figures on request)
+NEAR_MISSES_KEPT = 2  # "差一点" lines that keep their room when items say what they give
+# Whom a document is for (监测对象, 低保户…): a reason every household of the kind has, not this family's own.
+STATUSES = frozenset({"household.monitored", "household.dibao", "household.tekun_household", "household.poverty_alleviated",
+                      "member.relation"})
 
 
 def _short_unit(unit: str) -> str:
@@ -217,14 +222,42 @@ def _short_label(household: Household, index: int) -> str:
     return f"{household.member_label(index)}（{stage}）" if stage not in (None, "不在读") else household.member_label(index)
 
 
-def numbered_items(result: Result) -> tuple[list[Entitlement], list[Entitlement]]:
-    """The items as numbered in the chat: ★ and county measures first (by member, then the
-    household's), then the ● ones ("更多")."""
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One numbered item of a result: the entitlement it shows (the first of them when several
+    members get it alike) and whom the line names."""
+
+    e: Entitlement
+    who: str  # "户主（务工）", "每人", "子女（13岁）、子女（9岁）", "全家"
+
+
+def numbered_items(result: Result) -> tuple[list[Item], list[Item]]:
+    """The items numbered in the order the chat shows them, so the numbers on a phone run 1, 2, 3:
+    each member's own ★ and county items, those several members get alike (said once), the
+    household's, then the ● ones ("更多"), those that follow from what was said first."""
+    household = result.household
     firm = [e for e in result.entitlements if e.measure.mandatory is not False]
     optional = [e for e in result.entitlements if e.measure.mandatory is False]
     order = {None: 10_000}
     firm.sort(key=lambda e: (order.get(e.member, e.member), e.measure.rank))  # type: ignore[arg-type]
-    return firm, optional
+    alike: dict[tuple[str, str], list[Entitlement]] = {}
+    for e in firm:
+        if e.member is not None:
+            alike.setdefault((e.measure.id, item_brief(e)), []).append(e)
+    shared = {key: group for key, group in alike.items() if len(group) > 1}
+    own = [Item(e, member_brief(household, e.member)) for e in firm
+           if e.member is not None and (e.measure.id, item_brief(e)) not in shared]
+    own.sort(key=lambda item: item.e.member)  # type: ignore[arg-type, return-value]
+    lines: dict[str, list[Item]] = {}  # the same people's items next to each other, on one line
+    for group in shared.values():
+        everyone = len(group) == len(household.members or [])
+        who = "每人" if everyone else "、".join(_short_label(household, e.member) for e in group)  # type: ignore[arg-type]
+        lines.setdefault(who, []).append(Item(group[0], who))
+    together = [item for items in lines.values() for item in items]
+    whole = [Item(e, "全家") for e in firm if e.member is None]
+    optional.sort(key=lambda e: not e.reasons)  # stable: the ones that follow from what was said first
+    more = [Item(e, e.member_label or "全家") for e in optional]
+    return [*own, *together, *whole], more
 
 
 def requirement_of(measure: Measure, path: str, params: dict, household: dict | None = None, member: dict | None = None,
@@ -237,11 +270,11 @@ def requirement_of(measure: Measure, path: str, params: dict, household: dict | 
     return requirement(parts[0], params) if parts else ""
 
 
-def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> list[str]:
+def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES, mentioned: frozenset[str] = frozenset()) -> list[str]:
     """"差一点": measures one fact away, each with that fact, the same fact for several members said
     once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); first those that
-    read what was told (a medical bill for 再救助), then ★, those with an amount,
-    the money at stake, how many it concerns."""
+    read what was told (a medical bill for 再救助) or that the description named, then ★, those
+    with an amount, the money at stake, how many it concerns."""
     model = fact_model()
     groups: dict[tuple[str, str], dict] = {}
     for u in result.undecided:
@@ -262,12 +295,12 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES) -> l
                 wanted = bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
         title = u.measure.title + _amounts_for(u, parameters)
         mandatory, paid = u.measure.mandatory is not False, bool(u.measure.amounts)
-        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), mandatory, paid,
+        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), mandatory, paid, u.measure.id in mentioned,
                                                                         _money(u.measure, parameters))})
         who = u.member_label if u.member is not None else ""
         if who and who not in group["who"]:
             group["who"].append(who)
-    ranked = sorted(groups.items(), key=lambda kv: (*(not flag for flag in kv[1]["rank"][:3]), -kv[1]["rank"][3], -len(kv[1]["who"])))
+    ranked = sorted(groups.items(), key=lambda kv: (*(not flag for flag in kv[1]["rank"][:4]), -kv[1]["rank"][4], -len(kv[1]["who"])))
     lines = []
     by_want: dict[tuple[str, str], list[str]] = {}
     for (wanted, title), group in ranked:
@@ -341,13 +374,79 @@ def _which(numbers: list[int], items: int) -> str:
     return f"第{'、'.join(map(str, numbers))}项"
 
 
-def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -> str:
+def _brief_or_title(e: Entitlement) -> str:
+    brief = item_brief(e)
+    return brief if len(brief) <= HOUSEHOLD_LINE else e.measure.title
+
+
+def _item_lines(firm: list[Item]) -> list[tuple[str, list[str]]]:
+    """"户主（务工）", ["1.★外出务工一次性交通补贴最高400元", …]: a member's or several members'
+    items on one line; the household's one line each."""
+    out: list[tuple[str, list[str]]] = []
+    for number, item in enumerate(firm, 1):
+        e = item.e
+        not_given = "".join(f"（{text.rstrip('。')}）" for text in e.ruled_out) if e.member is not None else ""  # why a figure is missing, once
+        text = f"{number}.{e.measure.mark}{_brief_or_title(e)}{not_given}"
+        if out and out[-1][0] == item.who and item.who != "全家":
+            out[-1][1].append(text)
+        else:
+            out.append((item.who, [text]))
+    return out
+
+
+EXCLUDED_LINES = 2
+GIVES_LINES = 3  # "第N项：…" lines, the items the description named first
+
+
+def _excluded_lines(result: Result) -> list[str]:
+    """"不享受：子女（20岁，大专）城乡居民养老保险全额资助（在校生除外）": a money measure one stated
+    limit keeps from a member, with the limit, so the cadre can tell the family why."""
+    lines = []
+    household = result.household
+    for x in result.excluded[:EXCLUDED_LINES]:
+        part, parameters = x.part, x.params
+        if isinstance(part, Not):
+            why = f"{requirement(part.child, parameters)}的除外"
+        elif isinstance(part, Leaf) and part.op == "eq":
+            why = "在校生除外"
+        elif isinstance(part, Leaf) and len(part.paths) > 1:
+            member = (household.members or [])[x.member]
+            found = next((b.text for b in bounds(part, household.facts, member, parameters) if b.text), "")
+            why = found or f"要{requirement(part, parameters)}"
+        else:
+            why = f"要{requirement(part, parameters)}"
+        lines.append(f"不享受：{member_brief(household, x.member)}{x.measure.title}（{why}）")
+    return lines
+
+
+def _what_they_give(items: list[Item], room: int, mentioned: frozenset[str]) -> list[str]:
+    """"第2项：进城稳定就业的，可在就业地申请公租房，实物保障或租赁补贴。": what the items that
+    follow from this family's own situation (a wish to start a business, a stay in hospital) or
+    that the description named give, while the screen has room; the named first. An item with
+    figures says them on its line already, and one any household of its kind gets waits for its number."""
+    picked = []
+    for number, item in enumerate(items, 1):
+        own = [path for _, path in item.e.reasons if path not in STATUSES]
+        named = item.e.measure.id in mentioned
+        shown = item.e.measure.mandatory is not False or named or item.e.reasons  # a ● item is on the screen only so
+        if (own or named) and shown and not item.e.amounts and item.e.measure.gives:
+            picked.append((not (named and own), not named, -len(own), item.e.measure.mandatory is False, number, item.e.measure.gives))
+    out: list[str] = []
+    for *_, number, gives in sorted(picked)[:GIVES_LINES]:
+        line = f"第{number}项：{gives}"
+        if len(line) + 1 > room:
+            continue
+        out.append(line)
+        room -= len(line) + 1
+    return out
+
+
+def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS, mentioned: frozenset[str] = frozenset()) -> str:
     """The first result message: a header, one line per member with that member's ★ items, the
     household's ★ items, where to look next, and "差一点" — at most `limit` characters (lines
     that do not fit are counted, not cut)."""
     firm, optional = numbered_items(result)
-    household = result.household
-    stars = sum(1 for e in firm if e.measure.mandatory)
+    stars = sum(1 for item in firm if item.e.measure.mandatory)
     county = len(firm) - stars
     head = f"{result.region.name} · {format_date(result.date)}：★必须落实{stars}项"
     head += f"，县乡文件{county}项" if county else ""
@@ -356,51 +455,31 @@ def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -
     head += f"；按学期、按年发的合计每年约{format_number(total)}元。" if total else "。"
     lines = [head]
     expired: dict[str, list[int]] = {}
-    for number, e in enumerate([*firm, *optional], 1):
-        for source in e.expired:
+    for number, item in enumerate([*firm, *optional], 1):
+        for source in item.e.expired:
             expired.setdefault(source, []).append(number)
     items = len(firm) + len(optional)
     for source, numbers in expired.items():
-        lines.append(f"注意：{expiry_warning(result.sources[source])}（{_which(numbers, items)}）")
+        which = "" if len(numbers) == items else f"（{_which(numbers, items)}）"
+        lines.append(f"注意：{expiry_warning(result.sources[source])}{which}")
     for source in dict.fromkeys(u.measure.source.source for u in result.undecided):  # said of the 差一点 too
         if source not in expired and result.sources[source].expired_on(result.date):
             lines.append(f"注意：{expiry_warning(result.sources[source])}")
     if not result.entitlements:
         lines.append("按现有情况，暂时没有确定能享受的措施。")
-    # An item several members get alike (医保资助50%) is said once for them, not on every member's line.
-    alike: dict[tuple[str, str], list[tuple[int, Entitlement]]] = {}
-    for number, e in enumerate(firm, 1):
-        if e.member is not None:
-            alike.setdefault((e.measure.id, item_brief(e)), []).append((number, e))
-    shared = {key: items for key, items in alike.items() if len(items) > 1}
-    by_member: dict[int | None, list[str]] = {}
-    for number, e in enumerate(firm, 1):
-        if e.member is not None and (e.measure.id, item_brief(e)) not in shared:
-            not_given = "".join(f"（{text.rstrip('。')}）" for text in e.ruled_out)  # why a figure is missing, once
-            by_member.setdefault(e.member, []).append(f"{number}.{e.measure.mark}{item_brief(e)}{not_given}")
-    for index in range(len(household.members or [])):
-        if index in by_member:
-            lines.append(f"{member_brief(household, index)}：{'；'.join(by_member[index])}")
-    by_people: dict[tuple[int | None, ...], list[str]] = {}
-    for (_, brief), items in shared.items():
-        by_people.setdefault(tuple(e.member for _, e in items), []).append(f"{items[0][0]}.{items[0][1].measure.mark}{brief}")
-    for people, texts in by_people.items():
-        everyone = len(people) == len(household.members or [])
-        who = "每人" if everyone else "、".join(_short_label(household, i) for i in people if i is not None)
+    for who, texts in _item_lines(firm):
         lines.append(f"{who}：{'；'.join(texts)}")
-    for number, e in enumerate(firm, 1):
-        if e.member is None:  # the household's own items: one line each, a figure only when there is one
-            brief = item_brief(e)
-            lines.append(f"全家：{number}.{e.measure.mark}{brief if len(brief) <= HOUSEHOLD_LINE else e.measure.title}")
+    lines += _excluded_lines(result)
     # ● items that follow from what was said (临时救助 for a big medical bill) are named; the ones every
     # monitored household has (政策宣传) wait for "更多".
-    specific = [(number, e) for number, e in enumerate(optional, len(firm) + 1) if e.reasons]
+    specific = [(number, item) for number, item in enumerate(optional, len(firm) + 1) if item.e.reasons or item.e.measure.id in mentioned]
     if specific:
-        lines.append("可以争取：" + "；".join(f"{number}.{item_brief(e) if len(item_brief(e)) <= HOUSEHOLD_LINE else e.measure.title}"
-                                          for number, e in specific))
+        lines.append("可以争取：" + "；".join(f"{number}.{_brief_or_title(item.e)}" for number, item in specific))
     rest = len(optional) - len(specific)
     tail = "回复编号看怎么办" + (f"；回复“更多”看全部{len(optional)}项可以争取的●" if rest else "") + "。"
-    misses = near_misses(result, parameters, limit=NEAR_MISSES_MOST)
+    misses = near_misses(result, parameters, limit=NEAR_MISSES_MOST, mentioned=mentioned)
+    kept_for = len(tail) + sum(len(m) + 4 for m in misses[:NEAR_MISSES_KEPT]) + 2  # the first 差一点 lines keep their room
+    lines += _what_they_give([*firm, *optional], limit - len("\n".join(lines)) - kept_for, mentioned)
     body = "\n".join(lines)
     if len(body) + len(tail) + 1 > limit:  # too many items for a screen: keep whole lines, count the rest
         kept: list[str] = []
@@ -422,11 +501,8 @@ def compact_result(result: Result, parameters: dict, limit: int = PHONE_CHARS) -
 def all_items_text(result: Result) -> str:
     """Every item, numbered as in the chat, one line each (回复“全部”)."""
     firm, optional = numbered_items(result)
-    lines = []
-    for number, e in enumerate([*firm, *optional], 1):
-        who = f"{e.member_label}：" if e.member_label else "全家："
-        lines.append(f"{number}.{e.measure.mark}{who}{item_brief(e)}")
-    return "\n".join(lines)
+    return "\n".join(f"{number}.{item.e.measure.mark}{item.who}：{item_brief(item.e)}"
+                     for number, item in enumerate([*firm, *optional], 1))
 
 
 def more_text(result: Result) -> str:
@@ -435,17 +511,17 @@ def more_text(result: Result) -> str:
     if not optional:
         return "没有可以争取的●项目了。"
     lines = ["可以争取（●，看家里情况）："]
-    for number, e in enumerate(optional, len(firm) + 1):
-        who = f"{e.member_label}：" if e.member_label else ""
-        lines.append(f"{number}.{who}{item_brief(e)}")
+    for number, item in enumerate(optional, len(firm) + 1):
+        lines.append(f"{number}.{item.who}：{item_brief(item.e)}")
     lines.append("回复编号看怎么办。")
     return "\n".join(lines)
 
 
-def item_detail(e: Entitlement, number: int, sources: dict[str, Source], quote: bool = False) -> str:
+def item_detail(item: Item, number: int, sources: dict[str, Source], quote: bool = False) -> str:
     """"怎么办 3": what it is, the amounts with their dates and notes, why, how to apply, who, where
     it is written (the quote on request: "原文 3")."""
-    who = f"（{e.member_label}）" if e.member_label else ""
+    e = item.e
+    who = f"（{item.who}）" if item.who != "全家" else ""
     lines = [f"{number}. {e.measure.mark}{e.measure.title}{who}"]
     lines += amount_lines(e.measure, e.amounts, sources)
     if e.why:
@@ -473,13 +549,13 @@ def result_text(result: Result, member_labels: list[str], parameters: dict | Non
     params = parameters or {}
     blocks = [compact_result(result, params, limit=100_000).rsplit("\n回复编号看怎么办", 1)[0]]
     firm, optional = numbered_items(result)
-    groups = (("★ 必须落实", [e for e in firm if e.measure.mandatory]), ("县乡文件的措施", [e for e in firm if e.measure.mandatory is None]),
+    groups = (("★ 必须落实", [i for i in firm if i.e.measure.mandatory]), ("县乡文件的措施", [i for i in firm if i.e.measure.mandatory is None]),
               ("● 可以争取", optional))
-    numbers = {id(e): n for n, e in enumerate([*firm, *optional], 1)}
+    numbers = {id(item): n for n, item in enumerate([*firm, *optional], 1)}
     for title, group in groups:
         if group:
             blocks.append(f"{title}（{len(group)} 项）\n" + "\n".join(
-                item_detail(e, numbers[id(e)], result.sources, quote=True) for e in group))
+                item_detail(item, numbers[id(item)], result.sources, quote=True) for item in group))
     unsure = [missing_label(m, member_labels, params) for m in result.deciding_facts]
     if unsure:
         blocks.append("还需要核实：" + "、".join(dict.fromkeys(unsure)) + "。")
@@ -522,6 +598,6 @@ def result_json(result: Result) -> dict[str, Any]:
     }
 
 
-__all__ = ["all_items_text", "amount_brief", "amount_lines", "amount_text", "citation", "compact_result", "entitlement_lines",
+__all__ = ["Item", "all_items_text", "amount_brief", "amount_lines", "amount_text", "citation", "compact_result", "entitlement_lines",
            "item_brief", "item_detail", "item_source", "kind_label", "member_brief", "missing_label", "more_text", "near_misses",
            "numbered_items", "reason_text", "result_blocks", "result_json", "result_text", "undecided_line"]

@@ -43,7 +43,7 @@ _REFERS_BACK = re.compile(r"(?:跟|和|同|由|给|靠|陪)着?$")
 _ELDERS_OF_A_CHILD = {"祖父母": "父母"}
 _ALL_OF_THEM = re.compile(r"[，,]\s*(?=都|全)")  # "一个读高三一个读初二，都住校": the tail is said of them all
 _ASIDE = re.compile(r"[（(][^）)]*[）)]")  # "小儿子（孙子的叔叔）": who someone is, said again, is nobody new
-_PRONOUN = re.compile(r"(?:她|他|佢)(?:们)?")
+_PRONOUN = re.compile(r"(?<!其)(?:她|他|佢)(?:们)?")  # not 其他 (the others)
 _ENUMERATION = re.compile(r"(?:另外一个|另一个|一个是|一个)(?=[^个])")
 _ANOTHER = re.compile(r"(?:一个|另一个|还有个|又一个|另外一个|个)$")  # "一个子女…一个子女": two people
 _ONESELF = ("本人", "自己", "自个")
@@ -66,13 +66,14 @@ class Persons:
     died: re.Pattern
     left: re.Pattern
     students: frozenset[str]
+    others: re.Pattern
 
 
 @lru_cache(maxsize=1)
 def load_persons(path: Path = PERSONS_FILE) -> Persons:
     f = str(path)
     data = checks.mapping(load_data(path), f, 1, path.name)
-    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone", "students"))
+    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone", "students", "others"))
     gone = checks.mapping(data["gone"], f, data.line_of("gone"), "gone")
     checks.keys(gone, f, "gone", ("died", "left"))
     relations = checks.mapping(data["relations"], f, data.line_of("relations"), "relations")
@@ -104,7 +105,8 @@ def load_persons(path: Path = PERSONS_FILE) -> Persons:
                    tuple(checks.text_list(data, "object_verbs", f, "object_verbs")),
                    frozenset(checks.text_list(data, "not_names", f, "not_names")),
                    *(re.compile("|".join(map(re.escape, checks.text_list(gone, key, f, f"gone {key}", 1)))) for key in ("died", "left")),
-                   frozenset(checks.text_list(data, "students", f, "students")))
+                   frozenset(checks.text_list(data, "students", f, "students")),
+                   re.compile("|".join(map(re.escape, checks.text_list(data, "others", f, "others", 1)))))
 
 
 @dataclass(slots=True)
@@ -501,7 +503,10 @@ _BARE_AGE = re.compile(r"^[，,、：:是都也今年已经]{0,3}([一二三四�
 
 def _facts(part: str, region_names: Mapping[str, str], homes: Mapping[str, Place] | None, region: str | None,
            after_person: bool = False) -> dict[str, Any]:
-    """The member facts of a part of the text; right `after_person`, a bare number is their age."""
+    """The member facts of a part of the text; right `after_person`, a bare number is their age.
+    A clause about the rest of the family ("家里其他人在家") is said of nobody named."""
+    others = load_persons().others
+    part = "".join(c for c in re.split(r"(?<=[，,。；;])", part) if not others.search(c))
     found = extract(part, region_names, homes, region)
     member = dict(found.member)
     if after_person and "age" not in member and (m := _BARE_AGE.match(part)):  # "一个七十五，有高血压"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from eligibility.engine import Engine
 from eligibility.explain import verdict
+from eligibility.household import Household
 from foundation import checks
 from foundation.datafile import load_data
 from foundation.text import clean, normalize_width
@@ -153,6 +154,7 @@ class Understander:
         # The measure that says how a household gets under monitoring, in each region (a county's own replaces the base one).
         self.join_measure = {rid: next((m.id for m in view.measures if JOIN_MEASURE in (m.id, m.replaces)), "")
                              for rid, view in kb.views.items()}
+        self.mention_words = _mention_words(kb, frozenset(word for word, _ in load_persons().words))
         self._read_cached = lru_cache(maxsize=UNDERSTAND_CACHE)(self._read)
         self._canonical = lru_cache(maxsize=UNDERSTAND_CACHE)(self.lexicon.canonical)
 
@@ -227,6 +229,19 @@ class Understander:
         if memo is not None:
             memo.cache_clear()  # type: ignore[attr-defined]
 
+    def mentioned(self, canonical: str, region: str) -> tuple[str, ...]:
+        """The measures of the region a description names by their own words ("要住院", "想开农家乐
+        创业"): what the family asked about, said first in the result."""
+        return tuple(dict.fromkeys(i for word, owners in self.mention_words.get(region, ()) if word in canonical for i in owners))
+
+    def _with_common_sense(self, entities: Entities, region: str, on: dt.date) -> Entities:
+        """The stated facts and what common sense adds (外省 is 县外, 县城 is not), for ranking: a
+        measure reads the derived fact, the question said the fact it follows from."""
+        if not entities.member and not entities.household:
+            return entities
+        done = self.engine.complete(Household(dict(entities.household), [dict(entities.member)]), region, on)
+        return replace(entities, household=done.facts, member=(done.members or [{}])[0])
+
     def _read(self, text: str, region: str, on: dt.date) -> Reading:
         canonical = self.canonical(text)
         entities = extract(canonical, self.region_names, self.homes, region)
@@ -236,7 +251,7 @@ class Understander:
         how_much = money or self.words.kind("how_many", canonical)
         procedure = self.words.kind("procedure", canonical)
         query_terms = terms(canonical)  # read once for the measures and for the sentences
-        candidates = self.retriever.rank(canonical, entities, params, ids=self.region_ids[region], how_much=how_much,
+        candidates = self.retriever.rank(canonical, self._with_common_sense(entities, region, on), params, ids=self.region_ids[region], how_much=how_much,
                                          procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""),
                                          asks_fit=self.words.kind("asks_fit", canonical), query_terms=query_terms)
         passages = self.passages.search(canonical, self.region_sources[region], limit=5, query_terms=query_terms)
@@ -333,6 +348,23 @@ class Understander:
         if passage is not None and passage.score >= PASSAGE_OK:
             return Route("passage", reading=read)
         return None
+
+
+MENTION_OWNERS = 3  # a keyword of more measures than this (低保, 监测) names none of them in particular
+
+
+def _mention_words(kb: KnowledgeBase, people: frozenset[str]) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """For each region, each measure keyword that few of its measures share, with the measures it
+    names; a word for a person (老人, 子女) names who, not what."""
+    out = {}
+    for rid, view in kb.views.items():
+        owners: dict[str, list[str]] = {}
+        for measure in view.measures:
+            for word in dict.fromkeys(measure.keywords):
+                if len(word) >= 2 and word not in people:
+                    owners.setdefault(word, []).append(measure.id)
+        out[rid] = tuple((w, tuple(ids)) for w, ids in owners.items() if len(ids) <= MENTION_OWNERS)
+    return out
 
 
 def _settled(route: Route, read: Reading) -> bool:

@@ -38,7 +38,7 @@ from eligibility.report import (
 from foundation.text import clean
 from policy_kb.facts import fact_model
 from understanding.answers import Reprompt, is_unknown, negated, ordinal, parse_choice
-from understanding.household_parse import parse_description
+from understanding.household_parse import HEAD, parse_description
 from understanding.router import Route
 
 FLOW = "household_check"
@@ -81,14 +81,19 @@ def household_of(slots: dict) -> Household:
 def merge_description(slots: dict, ctx: Context, text: str) -> str | None:
     """Adds what a message says about the household to `slots`; returns the county it names, if
     any. Leaves the slots as they were when the message describes nobody."""
-    described = parse_description(ctx.canonical(text), ctx.region_names, ctx.services.understander.homes, ctx.region)
+    canonical = ctx.canonical(text)
+    described = parse_description(canonical, ctx.region_names, ctx.services.understander.homes, ctx.region)
     if described.empty:
         return None
+    # what the family asked about in its own words (住院, 开农家乐): the measures, not the words, are kept
+    named = ctx.services.understander.mentioned(canonical, described.region or ctx.region)
+    slots["mentioned"] = list(dict.fromkeys([*slots.get("mentioned", []), *named]))
     data = slots.setdefault("household", {})
     data.update({k: sorted(v) if isinstance(v, frozenset) else v for k, v in described.household.items()})
     members = data.setdefault("members", [])
     earlier = list(members)  # a later message corrects these; the people of one message are all new
-    for member in described.members:
+    people = described.members or ([{"relation": HEAD}] if described.household and not members else [])
+    for member in people:  # ("鹤庆 监测户 房子震裂了": the household is said of, nobody named: its head is there)
         same = _same_person(earlier, member)
         if same is not None:
             same.update(member)
@@ -227,7 +232,7 @@ def answer_household(ctx: Context, state: FlowState, text: str | None) -> Action
     if text is None:
         result = ctx.engine.evaluate(household, ctx.region, ctx.today)
         _remember(ctx, slots)
-        first = compact_result(result, ctx.view().parameters)
+        first = compact_result(result, ctx.view().parameters, mentioned=frozenset(slots.get("mentioned", ())))
         hint = _not_monitored(ctx, household, slots)
         if hint and len(first) + len(hint) + 1 <= PHONE_CHARS:
             first, hint = f"{first}\n{hint}", ""
@@ -424,8 +429,8 @@ def result_request(ctx: Context, text: str) -> list[Reply] | None:
     number = int(ordinal((detail or source).group(2)))  # type: ignore[union-attr]
     if not 1 <= number <= len(items):
         return [Reply(ctx.texts["no_such_item"].format(count=len(items)))]
-    e = items[number - 1]
-    return [Reply(item_source(e, number, ctx.kb.sources) if source else item_detail(e, number, ctx.kb.sources))]
+    item = items[number - 1]
+    return [Reply(item_source(item.e, number, ctx.kb.sources) if source else item_detail(item, number, ctx.kb.sources))]
 
 
 def last_result(ctx: Context, text: str) -> Outcome | None:

@@ -27,11 +27,12 @@ from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Outcome, Skill, Start
 from eligibility.engine import Variant, expiry_warning
 from eligibility.explain import bounds, conditions, requirement, verdict
+from eligibility.household import Household
 from eligibility.report import amount_text, citation, kind_label
 from foundation.text import clean
 from policy_kb.facts import FactSpec, fact_model
 from policy_kb.loader import squeeze
-from policy_kb.model import Measure
+from policy_kb.model import DerivedRule, Measure
 from policy_kb.topics import month_text, render_topic
 from understanding.answers import Reprompt, is_unknown
 from understanding.focus import named_lines
@@ -172,18 +173,19 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
     params = ctx.engine.params(ctx.region, ctx.today)
     kb = ctx.kb
     lines: list[tuple[int, str]] = [(1, f"{measure.mark}{measure.title}（{kind_label(measure, kb.sources)}，{ctx.view().region.name}）")]
-    judged = verdict(measure.when, _facts(household), _facts(member), params)
+    h, m = _with_common_sense(ctx, household, member)
+    judged = verdict(measure.when, h, m, params)
     ask: FactSpec | None = None
     choices: list[Choice] = []
     shown: list[Variant] = []
     if judged.holds is False:  # the verdict leads: "……——不符合"
         lines[0] = (1, lines[0][1] + "——按您说的情况不符合")
-        lines += [(1, line) for line in _failing_lines(measure, household, member, params)]
+        lines += [(1, line) for line in _failing_lines(measure, h, m, params, household, member, ctx.kb.derived)]
     else:
         said = _stated(measure, household, member)
         if judged.holds is True and said:
             lines.append((1, f"符合：{'、'.join(said)}。"))
-        variants = ctx.engine.amount_variants(measure, ctx.region, ctx.today, _facts(household), _facts(member))
+        variants = ctx.engine.amount_variants(measure, ctx.region, ctx.today, h, m)
         named = named_lines([v.result.label for v in variants], canonical, ctx.services.understander.lexicon)
         if named:  # the lines the question names, and any other line whose condition the stated facts meet (中专: 雨露计划
             # too) — not a row of a table nobody's facts choose (医院等级), nor a second rate where the highest is given (就高)
@@ -204,14 +206,14 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
             # Lines not yet decided say so: "如果初中寄宿：750元/生/学期"; the one that holds is plain.
             lines += [(1, f"金额：{'如果' if v.holds is None and len(variants) > 1 else ''}{amount_text(v.result)}") for v in variants]
             lines += [(2, f"  说明：{note}") for note in dict.fromkeys(v.result.note for v in variants if v.result.note)]
-            uncovered = _uncovered(measure, deciding, variants, household, member, params) if deciding is not None else []
+            uncovered = _uncovered(ctx, measure, deciding, variants, household, member, params) if deciding is not None else []
             lines += [(1, f"如果{deciding.phrase(value)}：没有这项。") for value in uncovered if deciding is not None]
         if deciding is not None and deciding.type in ("enum", "bool"):
             offered = _offered(variants, deciding)
             if offered:
-                offered += [v for v in _uncovered(measure, deciding, variants, household, member, params) if v not in offered]
+                offered += [v for v in _uncovered(ctx, measure, deciding, variants, household, member, params) if v not in offered]
             ask, choices = deciding, fact_choices(deciding, offered or None)
-        for bound in bounds(measure.when, _facts(household), _facts(member), params):
+        for bound in bounds(measure.when, h, m, params):
             if bound.text:
                 lines.append((1, bound.text + "。"))
             elif ask is None and bound.ask:
@@ -275,14 +277,25 @@ def _stated(measure: Measure, household: dict, member: dict) -> list[str]:
     return out
 
 
-def _failing_lines(measure: Measure, household: dict, member: dict, params: dict[str, Any]) -> list[str]:
-    h = {"monitored": True, **_facts(household)}
-    m = _facts(member)
+def _with_common_sense(ctx: Context, household: dict, member: dict) -> tuple[dict, dict]:
+    """The stated facts and what common sense adds to them ("在县城打工" is not 县外): conditions
+    read both, the "why" names only what was said."""
+    done = ctx.engine.complete(Household(_facts(household), [_facts(member)]), ctx.region, ctx.today)
+    return done.facts, (done.members or [{}])[0]
+
+
+def _failing_lines(measure: Measure, household: dict, member: dict, params: dict[str, Any], told: dict, told_member: dict,
+                   derived: tuple[DerivedRule, ...]) -> list[str]:
+    """Why the measure fails, each failing part with what was said of it (from `told`), or what
+    was said that common sense read it from (不在县外: 在县内务工)."""
+    h = {"monitored": True, **household}
+    m = member
     lines = []
     for part in conditions(measure.when):
         if part.ev(h, m, params, [m]) is not False:
             continue
-        said = _stated_for(part.facts, household, member)
+        causes = frozenset().union(*(r.when.facts for r in derived if any(f"{sc}.{n}" in part.facts for sc, n, _ in r.sets)))
+        said = _stated_for(part.facts, told, told_member) or _stated_for(causes, told, told_member)
         req = requirement(part, params)
         lead = req if req.endswith("除外") else f"要{req}才能享受"
         lines.append(f"不符合：{lead}（您说的是{'、'.join(said)}），这项享受不了。" if said else f"不符合：{lead}。")
@@ -324,7 +337,7 @@ def _offered(variants: list[Variant], spec: FactSpec) -> list[str]:
     return values
 
 
-def _uncovered(measure: Measure, spec: FactSpec, variants: list[Variant], household: dict, member: dict,
+def _uncovered(ctx: Context, measure: Measure, spec: FactSpec, variants: list[Variant], household: dict, member: dict,
                params: dict[str, Any]) -> list[str]:
     """Values of the deciding fact no line covers and the measure rules out (县内 for the transport
     subsidy), when they are few: listed ("在县内：没有这项") and offered, the variants say it all."""
@@ -335,10 +348,10 @@ def _uncovered(measure: Measure, spec: FactSpec, variants: list[Variant], househ
     for value in spec.values:
         if value in offered:
             continue
-        facts = dict(_facts(member if spec.scope == "member" else household))
+        facts = dict(member if spec.scope == "member" else household)
         facts[spec.name] = value
-        h = {"monitored": True, **(_facts(household) if spec.scope == "member" else facts)}
-        m = facts if spec.scope == "member" else _facts(member)
+        h, m = _with_common_sense(ctx, {"monitored": True, **(household if spec.scope == "member" else facts)},
+                                  facts if spec.scope == "member" else member)
         if measure.when.ev(h, m, params, [m]) is False:
             out.append(value)
     return out if len(out) <= 2 else []
