@@ -207,8 +207,10 @@ def readback(ctx: Context, slots: dict) -> Reply:
     brackets, then the three choices."""
     household = ctx.engine.complete(household_of(slots), ctx.region, ctx.today)
     facts = fact_model()
-    statuses = [facts.household[k].say or facts.household[k].label for k, v in household.facts.items()
-                if v is True and (None, k) not in household.derived and k in facts.household]
+    told = [(facts.household[k], v) for k, v in household.facts.items()
+            if k in facts.household and (None, k) not in household.derived and (None, k) not in household.defaulted]
+    statuses = [spec.say or spec.label for spec, v in told if v is True]
+    statuses += [spec.phrase(v) for spec, v in told if spec.type == "enum"]  # "住房危房": said, so shown and correctable
     size = slots.get("size")
     head = "、".join([*( [f"{size}口人"] if size else []), *statuses])
     lines = [f"我记下的是{f'（{head}）' if head else ''}："]
