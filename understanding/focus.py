@@ -8,13 +8,29 @@ A line is named by the words of its label that set it apart from the other label
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import jieba
 
+from foundation import checks
+from foundation.datafile import load_data
 from understanding.lexicon import Lexicon
+
+FOCUS_FILE = Path(__file__).with_name("lexicon_data") / "focus.yaml"
+
+
+@lru_cache(maxsize=1)
+def load_focus(path: Path = FOCUS_FILE) -> dict[str, tuple[str, ...]]:
+    """Label word -> the question words that name it (上限: 最多, 最高 …)."""
+    data = checks.mapping(load_data(path), str(path), 1, path.name)
+    return {str(word): tuple(checks.text_list(data, word, str(path), word, 1)) for word in data}
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in jieba.lcut(text, HMM=False) if len(w) >= 2 or w.isdigit()}
+    """A label's words and the words inside its compounds (贷款额度: 贷款, 额度), so that "能贷多少
+    款" names 贷款额度上限 by 贷款."""
+    return {w for w in jieba.lcut_for_search(text, HMM=False) if len(w) >= 2 or w.isdigit()}
 
 
 def named_lines(labels: list[str], canonical_query: str, lexicon: Lexicon) -> list[int]:
@@ -23,8 +39,11 @@ def named_lines(labels: list[str], canonical_query: str, lexicon: Lexicon) -> li
         return []
     canon = [lexicon.canonical(label, repair=False) for label in labels]
 
+    aliases = load_focus()
+
     def present(word: str) -> bool:  # 雨露计划 in a label is 雨露 in a question that typed 玉露计划
-        return word in canonical_query or lexicon.synonyms.get(word, word) in canonical_query
+        return word in canonical_query or lexicon.synonyms.get(word, word) in canonical_query \
+            or any(alias in canonical_query for alias in aliases.get(word, ()))
 
     exact = [i for i, c in enumerate(canon) if c and present(c)]
     if exact:
@@ -40,5 +59,5 @@ def named_lines(labels: list[str], canonical_query: str, lexicon: Lexicon) -> li
             scores.append((hits, -len(own), i))
     if not scores:
         return []
-    best = max(scores)[:2]
-    return [i for hits, size, i in scores if (hits, size) == best]
+    best = max(hits for hits, _, _ in scores)  # lines the question names as well as each other are all said
+    return [i for hits, _, i in scores if hits == best]

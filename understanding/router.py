@@ -24,6 +24,7 @@ from policy_kb.model import KnowledgeBase, Topic
 from understanding.answers import answer_words
 from understanding.entities import Entities, extract
 from understanding.fact_words import load_fact_words
+from understanding.focus import load_focus
 from understanding.household_parse import load_persons, parse_description
 from understanding.lexicon import Lexicon, load_lexicon
 from understanding.passages import Found, PassageIndex
@@ -133,6 +134,7 @@ class Understander:
         answer_words()  # read every data file at start-up, so a mistake fails loudly there
         load_fact_words()
         load_gazetteer()
+        load_focus()
         self.region_names = {name: r.id for r in kb.regions.values() if r.id != "base"
                              for name in sorted({r.name, r.full_name, *r.aliases}, key=len, reverse=True)}
         self.homes = {r.id: r.place for r in kb.regions.values() if r.place is not None}
