@@ -86,28 +86,31 @@ class AmountResult:
         return number
 
 
-_LIMITS = ("lt", "le", "gt", "ge")
+_LIMITS = ("lt", "le")  # upper limits: too old, too long a loan (a child too young for a pension goes without saying)
 
 
 def _the_one_limit(measure: Measure, household: Household, index: int, params: dict) -> Node | None:
-    """The one part of a money measure's condition that a member's stated facts break when every
-    other part holds: an age or sum limit, an exclusion, "not at school" (在校生除外)."""
-    if not measure.amounts or not isinstance(measure.when, All):
+    """The one part of a measure's condition that a member's stated facts break when every other
+    part holds: an exclusion the text names (特困人员除外), or for a measure with money an age or
+    sum limit or "not at school" (在校生除外)."""
+    if not isinstance(measure.when, All):
         return None
     h, ms = household.facts, household.members or []
     member = ms[index]
     broken = None
     for part in measure.when.children:
         value = part.ev(h, member, params, ms)
+        if value is None and part.facts <= AUDIENCE:
+            continue  # not yet told whether monitored: the limit keeps it from them either way
         if value is None:
             return None
         if value is False:
             if broken is not None:
                 return None
             broken = part
-    if broken is None or not (isinstance(broken, Not) or isinstance(broken, Leaf) and (
+    if broken is None or not (isinstance(broken, Not) or measure.amounts and isinstance(broken, Leaf) and (
             broken.op in _LIMITS or broken.op == "eq" and broken.operand == NOT_AT_SCHOOL)):
-        return None
+        return None  # an exclusion the text names; a limit only where there is money at stake
     stated = all(p.startswith("member.") and household.given(index, p.split(".", 1)[1]) for p in broken.facts)
     return broken if stated else None
 
@@ -480,8 +483,9 @@ class Engine:
                     excluded.append(Excluded(mp.measure, index, household, part, p))
         entitlements.sort(key=lambda e: (e.measure.rank, e.member if e.member is not None else -1))
         others = {e.measure.id for e in entitlements}
-        # said where the family would expect it: another member gets it, or it is the county's own
-        excluded = [x for x in excluded if x.measure.id in others or x.measure.region != "base"]
+        # said where the family would expect it: another member gets it, it is the county's own, or the
+        # text names the exclusion (重度残疾人护理补贴 "特困人员除外")
+        excluded = [x for x in excluded if x.measure.id in others or x.measure.region != "base" or isinstance(x.part, Not)]
         return Result(plan.region, on, household, entitlements, undecided, self.kb.sources, excluded)
 
     @staticmethod
