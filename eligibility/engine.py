@@ -413,6 +413,8 @@ class Engine:
         h, ms, p = household.facts, household.members, plan.params
         whys: list[str] = []
         for rule in plan.derived:
+            if rule.quiet:
+                continue
             targets = list(enumerate(ms or [])) if rule.member else [(None, None)]
             for index, member in targets:
                 if any((index if scope == "member" else None, name) in household.derived for scope, name, _ in rule.sets) \

@@ -160,6 +160,13 @@ NEAR_MISSES_KEPT = 2  # "差一点" lines that keep their room when items say wh
 # Whom a document is for (监测对象, 低保户…): a reason every household of the kind has, not this family's own.
 STATUSES = frozenset({"household.monitored", "household.dibao", "household.tekun_household", "household.poverty_alleviated",
                       "member.relation"})
+# Who someone is and what they do: facts every family has, so an item they open (督促参保 for a farmer)
+# is no more this family's than any other's. What follows from the family's own situation (残疾,
+# 留守, 想创业, 住院) is said.
+EVERYDAY = frozenset({"member.age", "member.work_status", "member.work_place", "member.insurance", "member.school_stage",
+                      "member.school_year", "member.boarding", "member.can_farm", "member.months_away", "member.outside_county",
+                      "member.works_away", "household.has_earner"})
+SITUATIONS = frozenset({"自主创业", "失业", "无劳动能力"})  # values of those facts that are a situation of their own
 
 
 def _short_unit(unit: str) -> str:
@@ -419,18 +426,33 @@ def _excluded_lines(result: Result) -> list[str]:
     return lines
 
 
+def _own_reasons(e: Entitlement) -> list[str]:
+    """The reasons that are this family's own situation, not who they are or what they do
+    (自主创业 and 失业 are; 务工 and 务农 every family has)."""
+    household, members = e.household.facts, e.household.members or []
+    out = []
+    for who, path in e.reasons:
+        scope, name = path.split(".", 1)
+        value = (household if who is None else members[who]).get(name) if scope == "member" or who is None else None
+        if path in STATUSES or path in EVERYDAY and value not in SITUATIONS:
+            continue
+        out.append(path)
+    return out
+
+
 def _what_they_give(items: list[Item], room: int, mentioned: frozenset[str]) -> list[str]:
     """"第2项：进城稳定就业的，可在就业地申请公租房，实物保障或租赁补贴。": what the items that
     follow from this family's own situation (a wish to start a business, a stay in hospital) or
-    that the description named give, while the screen has room; the named first. An item with
-    figures says them on its line already, and one any household of its kind gets waits for its number."""
+    that the description named give, while the screen has room; the named first. One any
+    household of its kind gets waits for its number."""
     picked = []
     for number, item in enumerate(items, 1):
-        own = [path for _, path in item.e.reasons if path not in STATUSES]
+        own = _own_reasons(item.e)
         named = item.e.measure.id in mentioned
-        shown = item.e.measure.mandatory is not False or named or item.e.reasons  # a ● item is on the screen only so
-        if (own or named) and shown and not item.e.amounts and item.e.measure.gives:
-            picked.append((not (named and own), not named, -len(own), item.e.measure.mandatory is False, number, item.e.measure.gives))
+        gives = item.e.measure.gives
+        # an item with figures says them on its line; its text only when it adds no figure (不设封顶线)
+        if (named or own) and gives and not (item.e.amounts and any(c.isdigit() for c in gives)):
+            picked.append((not named, item.e.measure.mandatory is True, -len(own), number, gives))
     out: list[str] = []
     for *_, number, gives in sorted(picked)[:GIVES_LINES]:
         line = f"第{number}项：{gives}"

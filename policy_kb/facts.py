@@ -98,6 +98,7 @@ class DerivedRaw:
     sets: tuple[tuple[str, Any], ...]
     why: str
     line: int
+    quiet: bool = False  # a step to another fact, or too plain to say: not in the read-back
 
 
 class FactModel:
@@ -164,7 +165,9 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
     for i, raw in enumerate(checks.sequence(data.get("derived") or [], str(path), data.line_of("derived"), "derived")):
         at = line_of(data["derived"], i)
         raw = checks.mapping(raw, str(path), at, "derived")
-        checks.keys(raw, str(path), "derived", ("when", "set", "why"))
+        checks.keys(raw, str(path), "derived", ("when", "set", "why"), ("quiet",))
+        if not isinstance(raw.get("quiet", False), bool):
+            raise DataFileError(path, raw.line_of("quiet"), "derived 的 quiet 应为 true 或 false")
         sets = checks.mapping(raw["set"], str(path), raw.line_of("set"), "derived 的 set")
         for target, value in sets.items():
             spec = model.get(str(target))
@@ -174,7 +177,8 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
                 spec.check(value)
             except ValueError as exc:
                 raise DataFileError(path, raw.line_of("set"), f"derived 的 set 中 {target} {exc}") from None
-        derived.append(DerivedRaw(raw["when"], tuple(sets.items()), checks.text(raw, "why", str(path), "derived") or "", at))
+        derived.append(DerivedRaw(raw["when"], tuple(sets.items()), checks.text(raw, "why", str(path), "derived") or "", at,
+                                  raw.get("quiet", False)))
     return FactModel(specs, tuple(derived), str(path))
 
 

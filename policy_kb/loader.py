@@ -319,7 +319,7 @@ class _Loader:
             when = self.condition(raw.when, self.facts.file, raw.line, member)
             self.check_defaults(when, self.facts.file, "derived")
             sets = tuple((t.split(".", 1)[0], t.split(".", 1)[1], self.facts.by_path[t].check(v)) for t, v in raw.sets)
-            rules.append(DerivedRule(when, sets, raw.why, raw.line))
+            rules.append(DerivedRule(when, sets, raw.why, raw.line, raw.quiet))
         return tuple(rules)
 
     def measure_file(self, path: Path, region: str) -> list[Measure]:

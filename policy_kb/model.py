@@ -227,6 +227,7 @@ class DerivedRule:
     sets: tuple[tuple[str, str, object], ...]  # (scope, fact name, value)
     why: str
     line: int = 0
+    quiet: bool = False  # not said in the read-back (a step to another fact, or too plain to say)
 
     @property
     def member(self) -> bool:

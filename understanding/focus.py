@@ -27,10 +27,11 @@ def load_focus(path: Path = FOCUS_FILE) -> dict[str, tuple[str, ...]]:
     return {str(word): tuple(checks.text_list(data, word, str(path), word, 1)) for word in data}
 
 
-def _words(text: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def _words(text: str) -> frozenset[str]:
     """A label's words and the words inside its compounds (贷款额度: 贷款, 额度), so that "能贷多少
     款" names 贷款额度上限 by 贷款."""
-    return {w for w in jieba.lcut_for_search(text, HMM=False) if len(w) >= 2 or w.isdigit()}
+    return frozenset(w for w in jieba.lcut_for_search(text, HMM=False) if len(w) >= 2 or w.isdigit())
 
 
 def named_lines(labels: list[str], canonical_query: str, lexicon: Lexicon) -> list[int]:
@@ -50,7 +51,7 @@ def named_lines(labels: list[str], canonical_query: str, lexicon: Lexicon) -> li
         longest = max(len(canon[i]) for i in exact)
         return [i for i in exact if len(canon[i]) == longest]
     words = [_words(c) for c in canon]
-    common = set.intersection(*words) if words else set()
+    common = frozenset.intersection(*words) if words else frozenset()
     scores: list[tuple[int, int, int]] = []
     for i, ws in enumerate(words):
         own = ws - common

@@ -49,8 +49,6 @@ READBACK = [Choice("1", "对，帮我算（不保存）"), Choice("2", "对，�
 _DETAIL = re.compile(r"^(怎么办|怎么申请|详细|详情|看看)?\s*第?([0-9一二三四五六七八九十]{1,3})\s*(项|个|条)?$")
 _SOURCE = re.compile(r"^(原文|依据|出处)\s*第?([0-9一二三四五六七八九十]{1,3})\s*(项|个|条)?$")
 # Common sense too plain to say in a read-back (nobody wonders whether a pupil is a soldier).
-_UNSAID = ("在家、在外打工或在上学的人不是现役军人", "家里没有人是特困供养人员", "在读的学生在上学", "家里有人干活挣钱",
-           "家里没有特困供养人员")
 _MORE = ("更多", "可以争取的", "还有呢", "其他的")
 _ALL = ("全部", "都看看", "全部项目")
 
@@ -217,7 +215,7 @@ def readback(ctx: Context, slots: dict) -> Reply:
     lines += [f"{i + 1}. {member_brief(household, i)}" for i in range(len(household.members or []))]
     if size and size > len(household.members or []):
         lines.append(ctx.texts["readback_fewer"].format(size=size, known=len(household.members or [])))
-    sense = [w for w in ctx.engine.common_sense(household, ctx.region, ctx.today) if w not in _UNSAID]
+    sense = ctx.engine.common_sense(household, ctx.region, ctx.today)
     if sense:
         lines.append(f"按常理：{'；'.join(sense)}。")
     lines.append("对吗？不对的地方直接说，比如“儿子是初二”。")
