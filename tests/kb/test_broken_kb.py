@@ -443,3 +443,18 @@ def test_a_step_that_follows_an_unknown_step(data):
     replace_line(path, r"^\s+follows: procedure\.heqing\.review\s*$", "    follows: procedure.heqing.reveiw")
     line = line_no(path.read_text(encoding="utf-8"), "- id: procedure.heqing.township_audit")
     expect_error(data, path.name, line, "procedure.heqing.reveiw", "follows")
+
+
+def test_a_derived_rule_whose_quiet_is_not_yes_or_no(tmp_path):
+    """`quiet` keeps a derived rule out of the read-back; anything but true/false is a mistake."""
+    from policy_kb.facts import FACTS_FILE, parse_fact_model
+
+    text = FACTS_FILE.read_text(encoding="utf-8")
+    broken = text.replace("    quiet: true\n", "    quiet: 是\n", 1)
+    assert broken != text
+    path = tmp_path / "facts.yaml"
+    path.write_text(broken, encoding="utf-8")
+    line = broken[:broken.index("    quiet: 是")].count("\n") + 1
+    with pytest.raises(DataFileError) as err:
+        parse_fact_model(path)
+    assert err.value.file.endswith("facts.yaml") and err.value.line == line and "quiet" in err.value.reason
