@@ -251,7 +251,8 @@ class Retriever:
 
     def rank(self, canonical_query: str, entities: Entities, params: dict | None = None, limit: int = 5,
              ids: frozenset[str] | None = None, how_much: bool = False, procedure: bool = False,
-             county: frozenset[str] | None = None, asks_fit: bool = False, query_terms: list[str] | None = None) -> list[Candidate]:
+             county: frozenset[str] | None = None, asks_fit: bool = False, query_terms: list[str] | None = None,
+             told: set[str] | None = None) -> list[Candidate]:
         """Measures and topics ordered by score (0-100), best first, one entry each.
 
         Two stages: lexical relevance and evidence through the inverted indexes, then fuzzy
@@ -261,7 +262,8 @@ class Retriever:
         measures of the county the question names (its own, and the base ones it sets figures for);
         `asks_fit` for "贷两年得唔得": whether the stated facts fit is the question, so a measure they
         rule out is not pushed down (its answer says they do not fit); `query_terms` the query's
-        terms when the caller has them already.
+        terms when the caller has them already; `told` the facts that point to the measures reading
+        them (by default the entities' own).
         """
         if not canonical_query:
             return []
@@ -271,7 +273,7 @@ class Retriever:
         first: dict[int, float] = {i: RELEVANCE_WEIGHT * v for i, v in self._relevance(query_terms, stats).items()}
         for position, points in self._keywords(canonical_query, stats).items():
             first[position] = first.get(position, 0.0) + points
-        stated = entities.facts
+        stated = entities.facts if told is None else told
         if stated:
             counts: Counter = Counter(i for fact in stated for i in self.by_fact.get(fact, ()) if i in allowed)
             for position, n in counts.items():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from eligibility.engine import Engine
+from eligibility.engine import AUDIENCE, Engine
 from eligibility.explain import verdict
 from eligibility.household import Household
 from foundation import checks
@@ -41,6 +41,7 @@ MARGIN = 5.0
 WEAK = 22.0  # below POSSIBLE, a measure that alone matches (CLEAR_LEAD ahead of the next) still answers
 CLEAR_LEAD = 8.0
 WEAK_WORDS = 8.0  # and words shared with it, not a look-alike sentence ("今天天气怎么样")
+SITUATION_FLOOR = 15.0  # a message that tells a situation (无房) is answered by a measure for it that scores this much
 CLOSE = 2.5
 POSSIBLE = 28.0
 # A sentence of a document answers when it holds this share of the question's words (passages.py).
@@ -253,9 +254,14 @@ class Understander:
         how_much = money or self.words.kind("how_many", canonical)
         procedure = self.words.kind("procedure", canonical)
         query_terms = terms(canonical)  # read once for the measures and for the sentences
-        candidates = self.retriever.rank(canonical, self._with_common_sense(entities, region, on), params, ids=self.region_ids[region], how_much=how_much,
+        sensed = self._with_common_sense(entities, region, on)
+        # the measures that read a fact are pointed to by what was said and what common sense adds that
+        # is so (在县外); a "no" common sense adds (not on 低保, being 特困) only rules measures out
+        told = entities.facts | {f"{scope}.{k}" for scope, facts in (("household", sensed.household), ("member", sensed.member))
+                                 for k, v in facts.items() if v is not False}
+        candidates = self.retriever.rank(canonical, sensed, params, ids=self.region_ids[region], how_much=how_much,
                                          procedure=procedure, limit=8, county=self.county_ids.get(entities.region or ""),
-                                         asks_fit=self.words.kind("asks_fit", canonical), query_terms=query_terms)
+                                         asks_fit=self.words.kind("asks_fit", canonical), query_terms=query_terms, told=told)
         passages = self.passages.search(canonical, self.region_sources[region], limit=5, query_terms=query_terms)
         people = parse_description(canonical, self.region_names, self.homes, region, whole=entities).people
         return Reading(canonical, entities, region, candidates, passages, people, how_much, procedure, money)
@@ -349,6 +355,10 @@ class Understander:
             return _answer(top, read)  # few words matched, but only this one: better than a dead end
         if passage is not None and passage.score >= PASSAGE_OK:
             return Route("passage", reading=read)
+        stated = read.entities.facts - AUDIENCE
+        situated = next((c for c in candidates[:2] if c.score >= SITUATION_FLOOR and c.doc.facts & stated), None)
+        if situated is not None:
+            return _answer(situated, read)  # "屋被冲垮了，没地方住": the situation told is what the measure is for
         return None
 
 
