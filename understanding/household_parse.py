@@ -50,6 +50,7 @@ _ONESELF = ("本人", "自己", "自个")
 _PUPIL = ("幼儿园", "小学", "初中")  # stages nobody heads a household in
 _SAID_OF = re.compile(r"(?:是|读|当|成了|考上)$")
 _EACH_OF_THEM = re.compile(r"均|都|全都")
+_TOGETHER = re.compile(r"^[，, ]*(?:今年|现在|也|已经)?[都全均]")
 _COUNT = re.compile(r"([两二三四五2-5])(?:个|名|位)|(俩)个?")
 _NOT_NAMES = ("我们", "你们", "他们", "她们", "咱们", "我", "你", "他", "她", "这", "那", "自己", "大家", "人")
 
@@ -192,10 +193,13 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
         if folded and mention.relation not in ("", "enum") and between in ("", "的", "家", "家的") and (
                 between or folded[-1].relation in ("", HEAD) or (folded[-1].relation, mention.relation) in CHAINS_UNMARKED):
             owner = folded.pop()
-            if owner.relation not in ("", HEAD, "enum"):
-                mention.relation = CHAINS.get((owner.relation, mention.relation), mention.relation)
-                mention.relations = tuple(CHAINS.get((owner.relation, r), r) for r in mention.relations)
-            mention.start, mention.owner = owner.start, owner.relation
+            whose = owner.relation
+            if whose == "" and folded and folded[-1].relation not in ("", "enum"):
+                whose = folded[-1].relation  # "孙子读初二，他爸妈在外省": 他 is the grandson
+            if whose not in ("", HEAD, "enum"):
+                mention.relation = CHAINS.get((whose, mention.relation), mention.relation)
+                mention.relations = tuple(CHAINS.get((whose, r), r) for r in mention.relations)
+            mention.start, mention.owner = owner.start, whose
         folded.append(mention)
     return folded
 
@@ -267,11 +271,14 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     current: dict[str, Any] | None = None
     # The text before the first person: a head without a person word ("今年45岁在广东打工…").
     lead = text[:mentions[0].start] if mentions else text
+    if mentions and (before := _age_before(lead, lead=True)):  # "就剩一个80岁老奶奶": her age, no head's
+        lead = lead[:-len(before)]
     lead_facts = _facts(lead, region_names, homes, region)
     if lead_facts.get("tekun") is False and mentions and set(lead_facts) <= {"tekun", "months_away"}:
         described.household["tekun_household"] = False  # "这户不是特困" is said of the household
         lead_facts = {}
-    carried: dict[str, Any] = {}  # what the clause before a person says of them ("还有个读初一的细伢子")
+    carried: dict[str, Any] = _facts(before, region_names, homes, region) if mentions and before else {}
+    # (and what the clause before a person says of them: "还有个读初一的细伢子")
     if "school_stage" in lead_facts and head is None and mentions and mentions[0].relation in ("子女", "孙子女"):
         carried, lead_facts = lead_facts, {}  # "考的是大专，孩子本人有残疾证": the schooling is the child's
     if lead_facts.get("school_stage") in _PUPIL and head is None and not mentions:
@@ -322,7 +329,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
                 carried_next = {}
         else:
             carried_next = {}
-        together = part.lstrip("，, ").startswith(("都", "全", "均"))  # "我同老公都四十几": the age too
+        together = bool(_TOGETHER.match(part))  # "我同老公都四十几", "今年都60岁": the age too
         # "细伢子跟爷爷奶奶住，天天走路上学": the child's grandparents are the head's parents, already told
         # of; what follows is still about the child.
         referred_before = refers_back if n else False  # "跟着爷爷奶奶": both
@@ -334,6 +341,8 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
         ahead = part[cut + 1:] if n + 1 < len(mentions) and cut >= 0 else ""
         if ahead.strip():
             part = part[:cut + 1]
+        elif n + 1 < len(mentions) and (before := _age_before(part)):  # "孙子跟70多岁爷爷": the grandfather's age
+            part, ahead = part[:-len(before)], before
         joined = bool(_AND.match(part.strip())) or (part == "" and n + 1 < len(mentions))  # "儿子儿媳都…"
         facts_ahead = _facts(ahead, region_names, homes, region) if ahead.strip() else {}
         tail_facts: dict[str, Any] = {}
@@ -436,13 +445,16 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     if head is None and len(spouses) == 2:
         spouses[0]["relation"] = HEAD  # "老公45，老婆43": a couple told of by someone else, one of them heads the household
     members += unnamed
+    # (an empty head nobody named is nobody; those told of from a child's side are placed after)
+    members = [m for m in members if len(m) > 1 or m.get("relation") != HEAD or head_name or len(members) == 1 or id(m) in named]
     _from_the_childs_side(members)
     if any(w in text for w in persons.all_home):
         for member in members:
             if member.get("work_status") != "务工":
                 member.setdefault("months_away", 0)
-    described.members = [_sensible(m) for m in members
-                         if len(m) > 1 or m.get("relation") != HEAD or head_name or len(members) == 1 or id(m) in named]
+    described.members = [_sensible(m) for m in members]
+    if alone and len(described.members) > 1:
+        described.size = None  # "娭毑一个人住，崽女都在外头打工": she lives alone; the household has the children too
     if described.size == 1 and not described.members:
         described.members = [{"relation": HEAD}]
     return described
@@ -468,6 +480,22 @@ def _another_age(part: str, region_names: Mapping[str, str], homes: Mapping[str,
     return part, {}
 
 
+_AGE_BEFORE = re.compile(r"(一[个位名]|[个位名])?[一二三四五六七八九十\d]{1,3}(?:多|几|来)?岁(?:左右)?(的)?(老)?$")
+_BEFORE_A_PERSON = ("跟", "和", "同", "与", "、", "带", "带着", "还有", "有")
+
+
+def _age_before(part: str, lead: bool = False) -> str:
+    """The age said just before the next person word ("跟70多岁爷爷", "一个9岁的孙子"), or "": not
+    right after the person before ("老婆43岁儿子15岁" is the wife's 43)."""
+    m = _AGE_BEFORE.search(part)
+    if m is None or m.start() == 0 and not lead:
+        return ""
+    said = part[:m.start()]
+    if any(m.groups()) or said.endswith(_BEFORE_A_PERSON) or said[-1:] in _CLAUSE_MARKS:
+        return m.group(0)
+    return ""
+
+
 def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
     """"父母在外务工，两个孩子读小学，由祖母照料": told from the children's side, with nobody called 户主
     or 配偶, their 父母 are the couple that heads the household and the 祖父母 the head's parents; with
@@ -477,6 +505,24 @@ def _from_the_childs_side(members: list[dict[str, Any]]) -> None:
         for member in members:  # "户主…满崽读初三，娭毑七十八": the child's grandmother is the head's mother
             if member.get("relation") == "祖父母":
                 member["relation"] = "父母"
+        return
+    if HEAD not in relations and "配偶" not in relations and "孙子女" in relations and "祖父母" in relations:
+        # "父母都在外打工，9岁孙子跟70多岁爷爷在家": the grandparents head it, the child's parents are their children
+        for member, relation in zip([m for m in members if m.get("relation") == "祖父母"], (HEAD, "配偶"), strict=False):
+            member["relation"] = relation
+        for member in members:
+            if member.get("relation") == "父母" and (member.get("age") or 0) < GRANDPARENT_AGE:
+                member["relation"] = "子女"
+        return
+    elders = [m for m in members if m.get("relation") == "祖父母" or m.get("relation") == "父母" and (m.get("age") or 0) >= GRANDPARENT_AGE]
+    earners = [m for m in members if m.get("relation") == "子女" and m.get("work_status") == "务工"]
+    if HEAD not in relations and "配偶" not in relations and "孙子女" not in relations and elders and earners \
+            and len(elders) + len(earners) == len(members):
+        # "就剩一个80岁老奶奶在家，儿女都在外地打工": the children who earn head the household, the old one is their parent
+        for member, relation in zip(earners, (HEAD, "配偶"), strict=False):
+            member["relation"] = relation
+        for member in elders:
+            member["relation"] = "父母"
         return
     if set(relations) == {"父母"} and len(relations) == 2:  # "家里就两个老人": the old couple is the household
         for member, relation in zip(members, (HEAD, "配偶"), strict=False):
