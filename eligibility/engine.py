@@ -97,22 +97,33 @@ def _the_one_limit(measure: Measure, household: Household, index: int, params: d
         return None
     h, ms = household.facts, household.members or []
     member = ms[index]
-    broken = None
+    broken, open_parts, told = None, False, False
     for part in measure.when.children:
         value = part.ev(h, member, params, ms)
         if value is None and part.facts <= AUDIENCE:
             continue  # not yet told whether monitored: the limit keeps it from them either way
         if value is None:
-            return None
+            open_parts = True
+            continue
+        if value is True:
+            told = told or any(_said(household, None if p.startswith("household.") else index, p.split(".", 1)[1])
+                               for p in part.facts - AUDIENCE)
         if value is False:
             if broken is not None:
                 return None
             broken = part
+    if open_parts and not (told and isinstance(broken, Leaf) and broken.op in _LIMITS):
+        return None  # other parts open: a limit is said only for what the family asked about ("想贷5年")
     if broken is None or not (isinstance(broken, Not) or measure.amounts and isinstance(broken, Leaf) and (
             broken.op in _LIMITS or broken.op == "eq" and broken.operand == NOT_AT_SCHOOL)):
         return None  # an exclusion the text names; a limit only where there is money at stake
     stated = all(p.startswith("member.") and household.given(index, p.split(".", 1)[1]) for p in broken.facts)
     return broken if stated else None
+
+
+def _said(household: Household, who: int | None, name: str) -> bool:
+    """Stated, not derived nor assumed."""
+    return household.given(who, name) and (who, name) not in household.derived
 
 
 def _told(household: Household, derived: tuple[DerivedRule, ...], who: int | None, path: str, depth: int = 3) -> list[tuple[int | None, str]]:

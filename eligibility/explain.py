@@ -8,6 +8,7 @@ parameters' figures for the day, so a changed figure or a new fact needs no chan
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,12 +46,25 @@ def requirement(node: Node, params: dict[str, Any]) -> str:
         return f"{requirement(node.child, params)}的除外"
     if isinstance(node, AnyMember):
         inner = requirement(node.child, params)
-        return f"家里没有人{inner}" if node.negate else f"家里有人{inner}"
+        return f"家里没有人{being(inner)}" if node.negate else f"家里有人{being(inner)}"
     if isinstance(node, AnyOf):
         return "或".join(requirement(c, params) for c in node.children)
     if isinstance(node, All):
         return "、".join(requirement(c, params) for c in node.children if not (c.facts <= AUDIENCE))
     return ""
+
+
+_WHO_ONE_IS = ("户", "人员", "对象", "家庭", "孤儿", "儿童", "军人", "老人")
+_SAYS_A_VERB = ("家里", "有", "没", "不", "是", "在", "想", "能", "已")
+
+
+def being(wanted: str) -> str:
+    """"是低保户", "是一级或二级残疾": a condition that names what someone is takes 是 after 如果 or
+    家里有人; "有残疾证", "想找工作", "家里有人…" do not."""
+    if wanted.startswith(_SAYS_A_VERB):
+        return wanted
+    first = re.split(r"[或、（(]", wanted, maxsplit=1)[0]
+    return f"是{wanted}" if first.endswith(_WHO_ONE_IS) or wanted.split("（")[0].endswith("级残疾") else wanted
 
 
 def _leaf_text(leaf: Leaf, params: dict[str, Any]) -> str:
@@ -80,6 +94,8 @@ def _leaf_text(leaf: Leaf, params: dict[str, Any]) -> str:
         values = value if isinstance(value, list) else [value]
         if spec.say_any and values == [spec.values[0]]:
             return spec.say_any
+        if len(values) == 1 and (said := dict(spec.say_not).get(str(values[0]))):
+            return said  # "有劳动能力", not "就业情况不是无劳动能力"
         return f"{label}不是{'或'.join(map(str, values))}"
     if leaf.op in ("contains", "contains_any"):
         values = value if isinstance(value, list) else [value]

@@ -16,7 +16,7 @@ from eligibility.engine import (
     format_number,
     reason_text,
 )
-from eligibility.explain import bounds, conditions, requirement
+from eligibility.explain import being, bounds, conditions, requirement
 from eligibility.household import Household
 from policy_kb.conditions import PARAM_PREFIX, Leaf, Missing, Not
 from policy_kb.facts import fact_model
@@ -280,34 +280,27 @@ def requirement_of(measure: Measure, path: str, params: dict, household: dict | 
 def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES, mentioned: frozenset[str] = frozenset()) -> list[str]:
     """"差一点": measures one fact away, each with that fact, the same fact for several members said
     once ("户主、配偶如果医疗保险不是职工医保，还能享受城乡居民医保资助参保（50%）"); first those that
-    read what was told (a medical bill for 再救助) or that the description named, then ★, those
-    with an amount, the money at stake, how many it concerns."""
+    read what was told (a medical bill for 再救助), one fact away before two, then ★, those with an
+    amount, those the description named, the money at stake, how many it concerns."""
     model = fact_model()
     groups: dict[tuple[str, str], dict] = {}
     for u in result.undecided:
         missing = [m for m in u.missing if m[1] != "household.members"]
-        if len(missing) != 1 or (spec := model.get(missing[0][1])) is not None and spec.type == "set":
-            continue  # 差一点 is one fact away, and not "if someone falls ill"
-        path = missing[0][1]
-        if path.startswith(PARAM_PREFIX):
-            wanted = "当地今年公布的标准"
-        else:
-            spec = model.get(path)
-            judged = f"（由{spec.judged_by}认定）" if spec is not None and spec.judged_by else ""
-            members = u.household.members
-            member = members[u.member] if u.member is not None and members else {}
-            wanted = (requirement_of(u.measure, path, u.params, u.household.facts, member, members) or (spec.label if spec else path)) + judged
-            bound = next((b for b in bounds(u.measure.when, u.household.facts, member or {}, u.params) if b.path == path and b.text), None)
-            if bound is not None:
-                wanted = bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
+        if any((spec := model.get(m[1])) is not None and spec.type == "set" for m in missing):
+            continue  # not "if someone falls ill"
+        if not (len(missing) == 1 or len(missing) == 2 and u.measure.id in mentioned):
+            continue  # 差一点 is one fact away; two for what the description named ("想申请小额信贷": 劳动能力 and 年限)
+        said = list(dict.fromkeys(_wanted(u, path) for _, path in missing))
+        limits, ifs = [w for w in said if w.startswith("按")], [w for w in said if not w.startswith("按")]
+        wanted = "，".join(limits + ([f"如果{being('、'.join(ifs))}"] if limits and ifs else ["、".join(ifs)] if ifs else []))
         title = u.measure.title + _amounts_for(u, parameters)
         mandatory, paid = u.measure.mandatory is not False, bool(u.measure.amounts)
-        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), mandatory, paid, u.measure.id in mentioned,
-                                                                        _money(u.measure, parameters))})
+        group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), len(missing) == 1, mandatory, paid,
+                                                                        u.measure.id in mentioned, _money(u.measure, parameters))})
         who = u.member_label if u.member is not None else ""
         if who and who not in group["who"]:
             group["who"].append(who)
-    ranked = sorted(groups.items(), key=lambda kv: (*(not flag for flag in kv[1]["rank"][:4]), -kv[1]["rank"][4], -len(kv[1]["who"])))
+    ranked = sorted(groups.items(), key=lambda kv: (*(not flag for flag in kv[1]["rank"][:5]), -kv[1]["rank"][5], -len(kv[1]["who"])))
     lines = []
     by_want: dict[tuple[str, str], list[str]] = {}
     for (wanted, title), group in ranked:
@@ -322,9 +315,26 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES, ment
         if wanted == "当地今年公布的标准":
             lines.append(f"{who}{'：' if who else ''}{'、'.join(titles)}{more}要看当地今年公布的标准。")
         else:
-            lead = f"{who}{wanted}，" if wanted.startswith("按") else f"{who}如果{wanted}，"
+            lead = f"{who}{wanted}，" if wanted.startswith("按") else f"{who}如果{being(wanted)}，"
             lines.append(f"{lead}还能享受{'、'.join(titles)}{more}。")
     return lines
+
+
+def _wanted(u: Undecided, path: str) -> str:
+    """What one open fact of a near miss would have to be, in words ("按63岁，贷款期限最多2年")."""
+    if path.startswith(PARAM_PREFIX):
+        return "当地今年公布的标准"
+    spec = fact_model().get(path)
+    judged = f"（由{spec.judged_by}认定）" if spec is not None and spec.judged_by else ""
+    members = u.household.members
+    member = members[u.member] if u.member is not None and members else {}
+    bound = next((b for b in bounds(u.measure.when, u.household.facts, member or {}, u.params) if b.path == path and b.text), None)
+    if bound is not None:
+        return bound.text  # "按63岁，贷款期限最多2年（年龄加贷款期限不超过65）"
+    said = requirement_of(u.measure, path, u.params, u.household.facts, member, members) or (spec.label if spec else path)
+    if said.endswith("的除外"):
+        said = f"不是{said.removesuffix('的除外')}"  # after 如果: "不是低保户", not "低保户的除外"
+    return said + judged
 
 
 def _reads_stated(u: Undecided) -> bool:

@@ -22,6 +22,7 @@ Missing = tuple["int | None", str]
 
 MEMBERS_FACT = "household.members"
 FLOOR_SUFFIX = "_min"  # a fact `<name>_min` is a lower bound of the numeric fact <name> while it is unknown
+CEILING_SUFFIX = "_max"  # and `<name>_max` an upper bound (a pupil at 初中 is not yet 18)
 PARAM_PREFIX = "param:"  # a Missing path naming a parameter whose value is not published
 
 
@@ -306,7 +307,7 @@ def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | No
     if param is not None:
         compare = _COMPARE[op]
 
-        floor_name = name + FLOOR_SUFFIX
+        floor_name, ceiling_name = name + FLOOR_SUFFIX, name + CEILING_SUFFIX
         lower_bound = op in ("ge", "gt")
 
         def ev_param(h, m, p, ms):
@@ -318,13 +319,20 @@ def _compile_leaf(paths: tuple[str, ...], op: str, operand: Any, param: str | No
             if limit is UNPUBLISHED:
                 return None
             if value is None:
-                # Not known, but known to be at least so much (age_min: a 户主 is grown up): that may decide it.
-                floor = source.get(floor_name)
-                if floor is None:
-                    return None
-                if lower_bound:
-                    return True if compare(floor, limit) else None
-                return False if not compare(floor, limit) else None
+                # Not known, but known to be at least (age_min: a 户主 is grown up) or at most so much
+                # (age_max: a pupil at 初中 is a minor): that may decide it.
+                floor, ceiling = source.get(floor_name), source.get(ceiling_name)
+                if floor is not None:
+                    if lower_bound and compare(floor, limit):
+                        return True
+                    if not lower_bound and not compare(floor, limit):
+                        return False
+                if ceiling is not None:
+                    if not lower_bound and compare(ceiling, limit):
+                        return True
+                    if lower_bound and not compare(ceiling, limit):
+                        return False
+                return None
             return compare(value, limit)
 
         return ev_param

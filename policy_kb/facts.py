@@ -33,6 +33,7 @@ class FactSpec:
     default: Any = None
     say: str = ""
     say_any: str = ""  # an enum's phrase for "any value but the first" (有残疾: 一级…四级, not 无)
+    say_not: tuple[tuple[str, str], ...] = ()  # an enum's phrase for "not this value" (不是无劳动能力: 有劳动能力)
     judged_by: str = ""
 
     @property
@@ -130,13 +131,18 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
         for name, raw in group.items():
             what = f"事实 {scope}.{name}"
             raw = checks.mapping(raw, str(path), group.line_of(name), what)
-            checks.keys(raw, str(path), what, ("type", "label", "ask"), ("values", "min", "max", "unit", "default", "say", "say_any", "judged_by"))
+            checks.keys(raw, str(path), what, ("type", "label", "ask"), ("values", "min", "max", "unit", "default", "say", "say_any", "say_not", "judged_by"))
             ftype = raw["type"]
             if ftype not in TYPES:
                 raise DataFileError(path, raw.line_of("type"), f"{what} 的类型 '{ftype}' 未知（允许：{', '.join(TYPES)}）")
             values = tuple(checks.text_list(raw, "values", str(path), what))
             if ftype in ("enum", "set") and not values:
                 raise DataFileError(path, raw.line, f"{what} 是 {ftype}，必须给出 values")
+            say_not = checks.mapping(raw.get("say_not") or {}, str(path), raw.line_of("say_not") or raw.line, f"{what} 的 say_not")
+            for value, phrase in say_not.items():
+                if value not in values or not isinstance(phrase, str) or not phrase.strip():
+                    raise DataFileError(path, say_not.line_of(value) or raw.line,
+                                        f"{what} 的 say_not：'{value}' 要是 values 里的值，对应一句非空的话")
             specs.append(
                 FactSpec(
                     scope=scope,
@@ -151,6 +157,7 @@ def parse_fact_model(path: Path = FACTS_FILE) -> FactModel:
                     default=raw.get("default"),
                     say=checks.text(raw, "say", str(path), what, "") or "",
                     say_any=checks.text(raw, "say_any", str(path), what, "") or "",
+                    say_not=tuple((str(k), str(v)) for k, v in say_not.items()),
                     judged_by=checks.text(raw, "judged_by", str(path), what, "") or "",
                 )
             )

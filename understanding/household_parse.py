@@ -68,13 +68,14 @@ class Persons:
     left: re.Pattern
     students: frozenset[str]
     others: re.Pattern
+    nobody: tuple[str, ...]  # "冇得崽女": a person word after these names nobody
 
 
 @lru_cache(maxsize=1)
 def load_persons(path: Path = PERSONS_FILE) -> Persons:
     f = str(path)
     data = checks.mapping(load_data(path), f, 1, path.name)
-    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone", "students", "others"))
+    checks.keys(data, f, path.name, ("relations", "groups", "address", "alone", "all_home", "object_verbs", "not_names", "gone", "students", "others", "nobody"))
     gone = checks.mapping(data["gone"], f, data.line_of("gone"), "gone")
     checks.keys(gone, f, "gone", ("died", "left"))
     relations = checks.mapping(data["relations"], f, data.line_of("relations"), "relations")
@@ -107,7 +108,8 @@ def load_persons(path: Path = PERSONS_FILE) -> Persons:
                    frozenset(checks.text_list(data, "not_names", f, "not_names")),
                    *(re.compile("|".join(map(re.escape, checks.text_list(gone, key, f, f"gone {key}", 1)))) for key in ("died", "left")),
                    frozenset(checks.text_list(data, "students", f, "students")),
-                   re.compile("|".join(map(re.escape, checks.text_list(data, "others", f, "others", 1)))))
+                   re.compile("|".join(map(re.escape, checks.text_list(data, "others", f, "others", 1)))),
+                   tuple(checks.text_list(data, "nobody", f, "nobody", 1)))
 
 
 @dataclass(slots=True)
@@ -180,6 +182,8 @@ def _mentions(text: str, persons: Persons, head_name: str) -> list[_Mention]:
             mention = _Mention(i, m.end(), "enum")
         if mention is None or (text[mention.start:mention.end] in persons.students and _SAID_OF.search(text[:i])):
             continue  # "儿子是大学生": what the son is, nobody new
+        if mention.relation not in ("", "enum") and text[:i].endswith(persons.nobody):
+            continue  # "冇得崽女", "没有老伴": nobody
         mention.cared_for = mention.relation not in ("", "enum", HEAD) and bool(_cares(persons).search(text[:i]))
         found.append(mention)
     # "她老公", "我儿子", "儿子的女儿", "儿子老婆": a person word followed at once by another is a
@@ -255,7 +259,7 @@ def parse_description(text: str, region_names: Mapping[str, str], homes: Mapping
     mentions = _mentions(text, persons, head_name)
     if alone and len({m.relation for m in mentions if m.relation}) <= 1:
         # One person living alone: everything said is about them.
-        relation = next((m.relation for m in mentions if m.relation), HEAD)
+        relation = HEAD  # "老倌子一个人住": whoever lives alone heads the household
         # ("低保户，我七十五了一个人住": the number right after the person is their age)
         after = _facts(text[mentions[0].end:], region_names, homes, region, after_person=True) if mentions else {}
         person = {"relation": relation, **({"name": head_name} if head_name else {}), **after, **_facts(text, region_names, homes, region)}

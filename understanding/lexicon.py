@@ -56,6 +56,13 @@ class Lexicon:
         text = normalize_width(text)
         if repair:
             text = self.repair(text)
+        once = self._map(text)
+        # A replacement can make another variant ("冇得劳动力" → "没有劳动力" → 无劳动能力); canonical
+        # words are never variants themselves, so a second pass changes only what the first made.
+        return once if once == text else self._map(once)
+
+    def _map(self, text: str) -> str:
+        """Each variant, the longest at each place left to right, to its canonical word."""
         by_first = self._by_first or {}
         out: list[str] = []
         i = 0
@@ -216,6 +223,9 @@ def load_lexicon(path: Path | None = None, extra_terms: set[str] | None = None) 
                 raise DataFileError(f, table.line_of(canonical), f"'{variant}' 同时是 {synonyms[variant]} 和 {canonical} 的同义词")
             if variant != canonical:
                 synonyms[variant] = str(canonical)
+    for canonical in table:
+        if str(canonical) in synonyms:  # canonical() maps twice, which is safe only for a word that stays put
+            raise DataFileError(f, table.line_of(canonical), f"'{canonical}' 是标准词，又是 {synonyms[str(canonical)]} 的同义词")
     homophones = data.get("homophones") or {}
     # Repair restores policy words; two-character colloquial variants (招人) are everyday words.
     terms = set(map(str, table)) | {v for v in synonyms if len(v) >= 3} | (extra_terms or set())
