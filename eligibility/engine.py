@@ -385,11 +385,12 @@ class Engine:
         return (source.id,) if source.expired_on(on) else ()
 
     # -- one question --------------------------------------------------------------------
-    def amount_variants(self, measure: Measure, region: str | None, on: dt.date, household: dict, member: dict
-                        ) -> list[Variant]:
+    def amount_variants(self, measure: Measure, region: str | None, on: dt.date, household: dict, member: dict,
+                        ruled_out: bool = False) -> list[Variant]:
         """A measure's amount lines that may apply given what a question said: those that do
         (`holds` True) and those that depend on facts not said (`holds` None, with the facts that
-        decide them). Lines the stated facts rule out are left out."""
+        decide them). Lines the stated facts rule out are left out, unless `ruled_out` (a question
+        that names one: "三年制中专第三年还有1000元吗")."""
         plan = self.plan(region, on)
         mp = plan.by_id.get(measure.id)
         if mp is None:
@@ -399,13 +400,13 @@ class Engine:
         variants: list[Variant] = []
         for ap in mp.amounts:
             ok = True if ap.line.when is None else ap.line.when.ev(h, member, plan.params, members)
-            if ok is False:
+            if ok is False and not ruled_out:
                 continue
             missing: list[Missing] = []
             if ok is None and ap.line.when is not None:
                 ap.line.when.missing(h, member, plan.params, members, 0, missing)
             variants.append(Variant(ap.result, ok, tuple(dict.fromkeys(p for _, p in missing)), ap.line.when))
-        if measure.pick == "highest" and all(v.holds for v in variants):
+        if measure.pick == "highest" and variants and all(v.holds for v in variants):
             best = _highest([v.result for v in variants])
             variants = [v for v in variants if v.result in best]
         return variants

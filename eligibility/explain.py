@@ -76,7 +76,7 @@ def _leaf_text(leaf: Leaf, params: dict[str, Any]) -> str:
     if leaf.op in _COMPARE_WORDS:
         if value is None:
             return f"{label}符合当地标准（文件没公布今年的数）"
-        unit = spec.unit if spec and len(specs) == 1 else ""
+        unit = spec.unit if spec else ""  # a sum is in the unit of its first addend: 年龄加贷款期限不超过65岁
         if leaf.of:
             other = model.get(leaf.of)
             return f"{label}{_COMPARE_WORDS[leaf.op]}{other.label if other else leaf.of}的{number(float(value))}%"  # a share in per cent, as the engine reads it

@@ -25,7 +25,7 @@ from conversation.context import Context
 from conversation.messages import Choice, Reply
 from conversation.session import FlowState
 from conversation.skill import ActionResult, Hooks, Outcome, Skill, Start
-from eligibility.engine import Variant, expiry_warning
+from eligibility.engine import Variant, expiry_warning, format_number
 from eligibility.explain import bounds, conditions, requirement, verdict
 from eligibility.household import Household
 from eligibility.report import amount_text, citation, kind_label
@@ -185,7 +185,14 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
         said = _stated(measure, household, member)
         if judged.holds is True and said:
             lines.append((1, f"符合：{'、'.join(said)}。"))
-        variants = ctx.engine.amount_variants(measure, ctx.region, ctx.today, h, m)
+        every = ctx.engine.amount_variants(measure, ctx.region, ctx.today, h, m, ruled_out=True)
+        named = named_lines([v.result.label for v in every], canonical, ctx.services.understander.lexicon)
+        # a line the question names by its figure and its facts rule out is said to be out, with why:
+        # "三年制中专第三年还有1000元吗"
+        for v in (every[i] for i in sorted(named) if every[i].holds is False and format_number(every[i].result.value) in canonical):
+            why = (v.result.note or (requirement(v.when, params) if v.when is not None else "")).rstrip("。")
+            lines.append((1, f"不享受：{v.result.label}{v.result.text}，按您说的情况不符合{f'（{why}）' if why else ''}。"))
+        variants = [v for v in every if v.holds is not False]
         named = named_lines([v.result.label for v in variants], canonical, ctx.services.understander.lexicon)
         if named:  # the lines the question names, and any other line whose condition the stated facts meet (中专: 雨露计划
             # too) — not a row of a table nobody's facts choose (医院等级), nor a second rate where the highest is given (就高)
