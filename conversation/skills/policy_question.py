@@ -168,6 +168,9 @@ def _narrow_question(spec: FactSpec, choices: list[Choice]) -> Reply:
     return Reply(f"想看您这种情况，{spec.ask.rstrip('？?')}？回复数字：", choices)
 
 
+FIGURE_NAMES = 100  # a figure this big said in a question names the amount line it is (ages and grades are smaller)
+
+
 # -- composing an answer ---------------------------------------------------------------------
 def compose(ctx: Context, measure: Measure, household: dict, member: dict, canonical: str) -> Composed:
     params = ctx.engine.params(ctx.region, ctx.today)
@@ -189,7 +192,9 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
         named = named_lines([v.result.label for v in every], canonical, ctx.services.understander.lexicon)
         # a line the question names by its figure and its facts rule out is said to be out, with why:
         # "三年制中专第三年还有1000元吗"
-        for v in (every[i] for i in sorted(named) if every[i].holds is False and format_number(every[i].result.value) in canonical):
+        digits = to_digits(canonical)
+        for v in (v for i, v in enumerate(every) if v.holds is False and (i in named or v.result.value >= FIGURE_NAMES)
+                  and (format_number(v.result.value) in digits or f"{v.result.value:g}" in digits)):
             why = (v.result.note or (requirement(v.when, params) if v.when is not None else "")).rstrip("。")
             lines.append((1, f"不享受：{v.result.label}{v.result.text}，按您说的情况不符合{f'（{why}）' if why else ''}。"))
         variants = [v for v in every if v.holds is not False]
