@@ -43,6 +43,7 @@ from understanding.router import Route
 
 FLOW = "household_check"
 MAX_FOLLOW_UPS = 3
+CHANGES_LISTED = 5  # "多了一项" lines an answer may bring; more, and the result is shown again instead
 WORTH_TRYING = 6  # the best-ranked questions whose answers are tried before one is asked
 RESULT_FOR = 30 * 60  # seconds the last result answers "怎么办 3" (the session's own lifetime)
 READBACK = [Choice("1", "对，帮我算（不保存）"), Choice("2", "对，保存，下次不用再说"), Choice("3", "不对，重新说")]
@@ -265,7 +266,11 @@ def answer_household(ctx: Context, state: FlowState, text: str | None) -> Action
     slots["household"] = household.to_mapping()
     after = ctx.engine.evaluate(household, ctx.region, ctx.today)
     _remember(ctx, slots)
-    return _next_question(ctx, state, after, [Reply(changes(before, after))])
+    changed = changes(before, after)
+    if changed.count("\n") >= CHANGES_LISTED:  # an answer that opens a whole list (是监测户): the result again, phone-sized
+        first = compact_result(after, ctx.view().parameters, mentioned=frozenset(slots.get("mentioned", ())))
+        return _next_question(ctx, state, after, ctx.pack([first]))
+    return _next_question(ctx, state, after, [Reply(changed)])
 
 
 def _not_monitored(ctx: Context, household: Household, slots: dict) -> str:

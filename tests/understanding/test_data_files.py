@@ -9,20 +9,9 @@ import pytest
 
 from foundation.datafile import DataFileError
 from policy_kb.facts import FACTS_FILE, parse_fact_model
+from tests.kit.datafiles import broken, line_of
 from understanding.household_parse import PERSONS_FILE, load_persons
 from understanding.lexicon import LEXICON_FILE, load_lexicon
-
-
-def broken(tmp_path: Path, source: Path, old: str, new: str) -> Path:
-    text = source.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / source.name
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 def test_a_canonical_word_that_is_also_a_variant(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from foundation.datafile import DataFileError
 from policy_kb.loader import default_kb
 from reminders.rules import RULES_FILE, load_rules
+from tests.kit.datafiles import broken, line_of
 from workflow.model import STATES_FILE, TEXTS_FILE, load_texts, load_workflow
 
 
@@ -19,18 +20,6 @@ def test_shipped_files_load_and_name_real_parameters() -> None:
     parameters = {p for view in default_kb().views.values() for p in view.parameters}
     assert {s.deadline for s in workflow.states.values() if s.deadline} <= parameters
     assert workflow.report_due_param in parameters
-
-
-def broken(tmp_path: Path, source: Path, old: str, new: str) -> Path:
-    text = source.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / source.name
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 @pytest.mark.parametrize("old, new, needle, reason", [
