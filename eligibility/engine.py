@@ -106,7 +106,7 @@ def _the_one_limit(measure: Measure, household: Household, index: int, params: d
             open_parts = True
             continue
         if value is True:
-            told = told or any(_said(household, None if p.startswith("household.") else index, p.split(".", 1)[1])
+            told = told or any(household.said(None if p.startswith("household.") else index, p.split(".", 1)[1])
                                for p in part.facts - AUDIENCE)
         if value is False:
             if broken is not None:
@@ -119,11 +119,6 @@ def _the_one_limit(measure: Measure, household: Household, index: int, params: d
         return None  # an exclusion the text names; a limit only where there is money at stake
     stated = all(p.startswith("member.") and household.given(index, p.split(".", 1)[1]) for p in broken.facts)
     return broken if stated else None
-
-
-def _said(household: Household, who: int | None, name: str) -> bool:
-    """Stated, not derived nor assumed."""
-    return household.given(who, name) and (who, name) not in household.derived
 
 
 def _told(household: Household, derived: tuple[DerivedRule, ...], who: int | None, path: str, depth: int = 3) -> list[tuple[int | None, str]]:

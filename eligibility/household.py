@@ -58,6 +58,10 @@ class Household:
         source = self.facts if member is None else (self.members or [])[member]
         return source.get(name) is not None and (member, name) not in self.defaulted
 
+    def said(self, member: int | None, name: str) -> bool:
+        """True when the fact was stated: known, neither assumed by default nor derived."""
+        return self.given(member, name) and (member, name) not in self.derived
+
     def copy(self) -> Household:
         return Household(dict(self.facts), None if self.members is None else [dict(m) for m in self.members], self.name,
                          self.region, set(self.derived), set(self.defaulted))

@@ -291,8 +291,9 @@ def near_misses(result: Result, parameters: dict, limit: int = NEAR_MISSES, ment
         if not (len(missing) == 1 or len(missing) == 2 and u.measure.id in mentioned):
             continue  # 差一点 is one fact away; two for what the description named ("想申请小额信贷": 劳动能力 and 年限)
         said = list(dict.fromkeys(_wanted(u, path) for _, path in missing))
-        limits, ifs = [w for w in said if w.startswith("按")], [w for w in said if not w.startswith("按")]
-        wanted = "，".join(limits + ([f"如果{being('、'.join(ifs))}"] if limits and ifs else ["、".join(ifs)] if ifs else []))
+        wanted = "、".join(w for w in said if not w.startswith("按"))
+        if limits := [w for w in said if w.startswith("按")]:  # "按45岁，贷款期限最多20年…，如果有劳动能力"
+            wanted = "，".join(limits + ([f"如果{being(wanted)}"] if wanted else []))
         title = u.measure.title + _amounts_for(u, parameters)
         mandatory, paid = u.measure.mandatory is not False, bool(u.measure.amounts)
         group = groups.setdefault((wanted, title), {"who": [], "rank": (_reads_stated(u), len(missing) == 1, mandatory, paid,
@@ -368,7 +369,7 @@ def _amounts_for(u: Undecided, parameters: dict) -> str:
         found.append((float(value), number))
     if u.measure.pick == "highest" and found:  # 就高不重复: the one figure they would get
         found = [max(found)]
-    texts = list(dict.fromkeys(text for _, text in found))
+    texts = [t for t in dict.fromkeys(text for _, text in found) if t not in u.measure.title]  # not "100%推荐（100%）"
     return f"（{'、'.join(texts)}）" if texts and len(texts) <= 2 else ""
 
 

@@ -207,7 +207,7 @@ def readback(ctx: Context, slots: dict) -> Reply:
     household = ctx.engine.complete(household_of(slots), ctx.region, ctx.today)
     facts = fact_model()
     told = [(facts.household[k], v) for k, v in household.facts.items()
-            if k in facts.household and (None, k) not in household.derived and (None, k) not in household.defaulted]
+            if k in facts.household and household.said(None, k)]
     statuses = [spec.say or spec.label for spec, v in told if v is True]
     statuses += [spec.phrase(v) for spec, v in told if spec.type == "enum"]  # "住房危房": said, so shown and correctable
     size = slots.get("size")

@@ -162,6 +162,23 @@ def narrow(ctx: Context, state: FlowState, text: str | None) -> ActionResult:
     return ActionResult([reply, _narrow_question(composed.ask, composed.choices)], asking=True)
 
 
+def _ruled_out_lines(ctx: Context, every: list[Variant], canonical: str, params: dict) -> list[tuple[int, str]]:
+    """A line the question names by its figure and its facts rule out, said to be out with why:
+    "三年制中专第三年还有1000元吗" → 不享受：全日制中职1000元/生/期（…第三年不享受）."""
+    if all(v.holds is not False for v in every):
+        return []
+    named = named_lines([v.result.label for v in every], canonical, ctx.services.understander.lexicon)
+    digits = to_digits(canonical)
+    lines = []
+    for i, v in enumerate(every):
+        if v.holds is not False or not (i in named or v.result.value >= FIGURE_NAMES):
+            continue
+        if format_number(v.result.value) in digits or f"{v.result.value:g}" in digits:
+            why = (v.result.note or (requirement(v.when, params) if v.when is not None else "")).rstrip("。")
+            lines.append((1, f"不享受：{v.result.label}{v.result.text}，按您说的情况不符合{f'（{why}）' if why else ''}。"))
+    return lines
+
+
 def _narrow_question(spec: FactSpec, choices: list[Choice]) -> Reply:
     if not choices:
         return fact_question(spec, "", [])
@@ -189,14 +206,7 @@ def compose(ctx: Context, measure: Measure, household: dict, member: dict, canon
         if judged.holds is True and said:
             lines.append((1, f"符合：{'、'.join(said)}。"))
         every = ctx.engine.amount_variants(measure, ctx.region, ctx.today, h, m, ruled_out=True)
-        named = named_lines([v.result.label for v in every], canonical, ctx.services.understander.lexicon)
-        # a line the question names by its figure and its facts rule out is said to be out, with why:
-        # "三年制中专第三年还有1000元吗"
-        digits = to_digits(canonical)
-        for v in (v for i, v in enumerate(every) if v.holds is False and (i in named or v.result.value >= FIGURE_NAMES)
-                  and (format_number(v.result.value) in digits or f"{v.result.value:g}" in digits)):
-            why = (v.result.note or (requirement(v.when, params) if v.when is not None else "")).rstrip("。")
-            lines.append((1, f"不享受：{v.result.label}{v.result.text}，按您说的情况不符合{f'（{why}）' if why else ''}。"))
+        lines += _ruled_out_lines(ctx, every, canonical, params)
         variants = [v for v in every if v.holds is not False]
         named = named_lines([v.result.label for v in variants], canonical, ctx.services.understander.lexicon)
         if named:  # the lines the question names, and any other line whose condition the stated facts meet (中专: 雨露计划
